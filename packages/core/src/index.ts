@@ -1,0 +1,8 @@
+// Public surface of @rotor/core.
+export * from './types.ts';
+export * from './codes.ts';
+export type * from './broker.ts';
+export type * from './history-store.ts';
+export type * from './presence-store.ts';
+export type * from './publisher.ts';
+export type * from './control-bus.ts';
