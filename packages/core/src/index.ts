@@ -6,3 +6,4 @@ export type * from './history-store.ts';
 export type * from './presence-store.ts';
 export type * from './publisher.ts';
 export type * from './control-bus.ts';
+export type * from './config/types.ts';

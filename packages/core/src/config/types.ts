@@ -1,0 +1,180 @@
+// The typed, validated configuration every service receives. Produced once by `loadConfig`
+// (defaults < file < ROTOR_* environment), frozen, never read from the environment again.
+//
+// File keys follow Centrifugo v6 (snake_case paths such as `client.token.hmac_secret_key`); this
+// object uses the same structure in camelCase. Durations are milliseconds here (`...Ms`), strings
+// like "25s" / "720h" in files. Keys of our own (NATS, shards, drain) live under `rotor.*`.
+
+/** Per-namespace channel options (PROTOCOL.md §9). All default to false / 0 / ''. */
+export interface NamespaceOptions {
+  presence: boolean;
+  joinLeave: boolean;
+  forcePushJoinLeave: boolean;
+  /** History is on only when both historySize and historyTtlMs are > 0. */
+  historySize: number;
+  historyTtlMs: number;
+  /** 0 means the global channel.history_meta_ttl. */
+  historyMetaTtlMs: number;
+  forcePositioning: boolean;
+  allowPositioning: boolean;
+  forceRecovery: boolean;
+  allowRecovery: boolean;
+  forceRecoveryMode: 'stream' | 'cache';
+  autoCacheRecover: boolean;
+  allowedDeltaTypes: string[];
+  deltaPublish: boolean;
+  allowTagsFilter: boolean;
+  allowSubscribeForClient: boolean;
+  allowSubscribeForAnonymous: boolean;
+  allowPublishForClient: boolean;
+  allowPublishForSubscriber: boolean;
+  allowPublishForAnonymous: boolean;
+  allowPresenceForClient: boolean;
+  allowPresenceForSubscriber: boolean;
+  allowPresenceForAnonymous: boolean;
+  allowHistoryForClient: boolean;
+  allowHistoryForSubscriber: boolean;
+  allowHistoryForAnonymous: boolean;
+  allowUserLimitedChannels: boolean;
+  /** Source of the channel name regex ('' = none: ASCII rule applies). Compiled in `Namespace`. */
+  channelRegex: string;
+  publicationDataFormat: '' | 'json' | 'json_object' | 'binary';
+  /** Proxies are not implemented: a namespace that enables one answers 108 for that action. */
+  subscribeProxyEnabled: boolean;
+  publishProxyEnabled: boolean;
+  subRefreshProxyEnabled: boolean;
+  subscribeStreamProxyEnabled: boolean;
+}
+
+/** A resolved namespace: its options plus derived, precomputed facts. */
+export interface Namespace extends NamespaceOptions {
+  /** '' for channels without namespace. */
+  name: string;
+  /** Compiled `channelRegex`, or null. */
+  channelPattern: RegExp | null;
+  /** historySize > 0 && historyTtlMs > 0. */
+  historyEnabled: boolean;
+  /** Effective meta TTL (namespace value or the global default). */
+  effectiveHistoryMetaTtlMs: number;
+}
+
+/** JWT verification settings (client.token and client.subscription_token). */
+export interface TokenConfig {
+  hmacSecretKey: string;
+  hmacPreviousSecretKey: string;
+  /** Unix ms until which the previous HMAC key is accepted; 0 = not set. */
+  hmacPreviousSecretKeyValidUntil: number;
+  /** PEM. */
+  rsaPublicKey: string;
+  /** PEM. */
+  ecdsaPublicKey: string;
+  jwksPublicEndpoint: string;
+  audience: string;
+  audienceRegex: string;
+  issuer: string;
+  issuerRegex: string;
+  /** Claim holding the user id; default 'sub'. */
+  userIdClaim: string;
+}
+
+export interface SubscriptionTokenConfig extends TokenConfig {
+  /** When false, subscription tokens are verified with client.token settings. */
+  enabled: boolean;
+}
+
+export interface ClientConfig {
+  token: TokenConfig;
+  subscriptionToken: SubscriptionTokenConfig;
+  /** Allowed Origin patterns (`*` wildcard). Empty: only requests without Origin. */
+  allowedOrigins: string[];
+  allowAnonymousConnectWithoutToken: boolean;
+  disallowAnonymousConnectionTokens: boolean;
+  /** Development only: everything allowed, signatures still verified unless skip is set. */
+  insecure: boolean;
+  insecureSkipTokenSignatureVerify: boolean;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  staleCloseDelayMs: number;
+  expiredCloseDelayMs: number;
+  expiredSubCloseDelayMs: number;
+  presenceUpdateIntervalMs: number;
+  channelPositionCheckDelayMs: number;
+  channelLimit: number;
+  /** Connections per user per node; 0 = unlimited. */
+  userConnectionLimit: number;
+  /** Connections per node; 0 = unlimited. */
+  connectionLimit: number;
+  /** Outbound buffer limit per connection in bytes → disconnect 3008 "slow". */
+  queueMaxSize: number;
+  recoveryMaxPublicationLimit: number;
+  historyMaxPublicationLimit: number;
+  connectIncludeServerTime: boolean;
+  subscribeToUserPersonalChannel: {
+    enabled: boolean;
+    personalChannelNamespace: string;
+    singleConnection: boolean;
+  };
+}
+
+export interface ChannelConfig {
+  withoutNamespace: NamespaceOptions;
+  namespaces: Array<NamespaceOptions & { name: string }>;
+  maxLength: number;
+  historyMetaTtlMs: number;
+  namespaceBoundary: string;
+  userBoundary: string;
+  userSeparator: string;
+  privatePrefix: string;
+}
+
+export type ErrorMode = '' | 'transport';
+
+export interface RotorConfig {
+  client: ClientConfig;
+  channel: ChannelConfig;
+  websocket: {
+    /** Maximum inbound WebSocket message; larger → close 1009. Default 65536. */
+    messageSizeLimit: number;
+    writeTimeoutMs: number;
+    compression: boolean;
+  };
+  httpServer: { address: string; port: number };
+  httpApi: {
+    key: string;
+    insecure: boolean;
+    errorMode: ErrorMode;
+    handlerPrefix: string;
+    /** Request body limit for the HTTP API, bytes. */
+    maxRequestBodySize: number;
+  };
+  grpcApi: {
+    enabled: boolean;
+    address: string;
+    port: number;
+    key: string;
+    errorMode: ErrorMode;
+    maxReceiveMessageSize: number;
+  };
+  prometheus: { enabled: boolean };
+  health: { enabled: boolean };
+  opentelemetry: { enabled: boolean; api: boolean };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  shutdown: { timeoutMs: number };
+  /** Rotor's own settings (not in Centrifugo). */
+  rotor: {
+    nats: { url: string };
+    /** Time over which a draining gateway spreads its 3001 disconnects. */
+    drainWindowMs: number;
+    /** Presence entries expire this long after their last refresh. */
+    presenceTtlMs: number;
+    history: {
+      shards: number;
+      /** JetStream stream name prefix; replicas for cluster deployments. */
+      streamPrefix: string;
+      replicas: number;
+    };
+    /** Port of the api role's HTTP server (cluster mode); the embedded mode uses http_server.port. */
+    apiPort: number;
+    nodeName: string;
+  };
+}
