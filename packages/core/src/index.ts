@@ -7,3 +7,4 @@ export type * from './presence-store.ts';
 export type * from './publisher.ts';
 export type * from './control-bus.ts';
 export type * from './config/types.ts';
+export type * from './auth/token-verifier.ts';
