@@ -8,3 +8,5 @@ export type * from './publisher.ts';
 export type * from './control-bus.ts';
 export type * from './config/types.ts';
 export type * from './auth/token-verifier.ts';
+export * from './config/load.ts';
+export * from './config/duration.ts';
