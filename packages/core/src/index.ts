@@ -10,3 +10,6 @@ export type * from './config/types.ts';
 export type * from './auth/token-verifier.ts';
 export * from './config/load.ts';
 export * from './config/duration.ts';
+export * from './auth/jose-token-verifier.ts';
+export * from './auth/api-key.ts';
+export * from './auth/token-signer.ts';
