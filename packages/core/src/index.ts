@@ -13,3 +13,4 @@ export * from './config/duration.ts';
 export * from './auth/jose-token-verifier.ts';
 export * from './auth/api-key.ts';
 export * from './auth/token-signer.ts';
+export * from './log.ts';
