@@ -134,13 +134,15 @@ function decodeField(key: string, field: Field, value: unknown, path: string, ta
       const list: Tree[] = [];
       value.forEach((item, i) => {
         const itemPath = `${path}[${i}]`;
-        if (!isPlainObject(item)) return problems.error(itemPath, `expected a namespace object, got ${describe(item)}`);
+        // Every item keeps its slot so later checks report the same indices as the file.
         const ns: Tree = { name: '', ...defaultsOf(namespaceOptionFields) };
+        list.push(ns);
+        if (!isPlainObject(item)) return problems.error(itemPath, `expected a namespace object, got ${describe(item)}`);
         const { name, ...options } = item;
-        if (typeof name !== 'string') problems.error(`${itemPath}.name`, `expected a string, got ${describe(name)}`);
+        if (name === undefined || name === null) problems.error(`${itemPath}.name`, 'missing: every namespace needs a name');
+        else if (typeof name !== 'string') problems.error(`${itemPath}.name`, `expected a string, got ${describe(name)}`);
         else ns['name'] = name;
         decodeObject(namespaceOptionFields, options, itemPath, ns, problems);
-        list.push(ns);
       });
       target[prop] = list;
       return;
