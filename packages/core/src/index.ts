@@ -1,4 +1,5 @@
-// Public surface of @rotor/core.
+// Public surface of @rotor/core. Contracts are type-only; implementations and helpers are listed
+// one by one so the surface stays deliberate. Test helpers live in '@rotor/core/testing'.
 export * from './types.ts';
 export * from './codes.ts';
 export type * from './broker.ts';
@@ -8,3 +9,16 @@ export type * from './publisher.ts';
 export type * from './control-bus.ts';
 export type * from './config/types.ts';
 export type * from './auth/token-verifier.ts';
+
+export { newEpoch, EPOCH_LENGTH } from './epoch.ts';
+export { Deque } from './deque.ts';
+export { MemoryBroker, MemoryBrokerBus } from './memory-broker.ts';
+export type { MemoryBrokerOptions } from './memory-broker.ts';
+export { MemoryHistoryStore, DEFAULT_IDEMPOTENCY_TTL_MS } from './memory-history-store.ts';
+export type { MemoryHistoryStoreOptions } from './memory-history-store.ts';
+export { MemoryPresenceStore } from './memory-presence-store.ts';
+export type { MemoryPresenceStoreOptions } from './memory-presence-store.ts';
+export { MemoryControlBus } from './memory-control-bus.ts';
+export type { MemoryControlBusOptions } from './memory-control-bus.ts';
+export { ChannelSequencer } from './channel-sequencer.ts';
+export type { ChannelSequencerOptions } from './channel-sequencer.ts';
