@@ -22,3 +22,20 @@ export { MemoryControlBus } from './memory-control-bus.ts';
 export type { MemoryControlBusOptions } from './memory-control-bus.ts';
 export { ChannelSequencer } from './channel-sequencer.ts';
 export type { ChannelSequencerOptions } from './channel-sequencer.ts';
+
+export { ChannelRules, compileNamespace, compileGoRegex } from './channels.ts';
+export type { ChannelResolution, ChannelRulesOptions, ResolvedChannel } from './channels.ts';
+export {
+  LiveVerdict,
+  cacheRecovery,
+  isStreamRecovered,
+  livePosition,
+  mergePublications,
+  recoveryRead,
+  subscribePosition,
+} from './recovery.ts';
+export type { MergeResult, SubscribePosition, SubscribePositionInput } from './recovery.ts';
+export { CoarseClock, sharedCoarseClock } from './coarse-clock.ts';
+export type { CoarseClockOptions } from './coarse-clock.ts';
+export { BucketScheduler } from './bucket-scheduler.ts';
+export type { BucketSchedulerOptions } from './bucket-scheduler.ts';
