@@ -1,15 +1,6 @@
-// Public surface of @rotor/core. Contracts are type-only; implementations and helpers are listed
-// one by one so the surface stays deliberate. Test helpers live in '@rotor/core/testing'.
-export * from './types.ts';
-export * from './codes.ts';
-export type * from './broker.ts';
-export type * from './history-store.ts';
-export type * from './presence-store.ts';
-export type * from './publisher.ts';
-export type * from './control-bus.ts';
-export type * from './config/types.ts';
-export type * from './auth/token-verifier.ts';
-
+// Public surface of @rotor/core.
+// Implementations and helpers, listed one by one so the surface stays
+// deliberate; test helpers and contract suites live in '@rotor/core/testing'.
 export { newEpoch, EPOCH_LENGTH } from './epoch.ts';
 export { Deque } from './deque.ts';
 export { MemoryBroker, MemoryBrokerBus } from './memory-broker.ts';
@@ -39,3 +30,14 @@ export { CoarseClock, sharedCoarseClock } from './coarse-clock.ts';
 export type { CoarseClockOptions } from './coarse-clock.ts';
 export { BucketScheduler } from './bucket-scheduler.ts';
 export type { BucketSchedulerOptions } from './bucket-scheduler.ts';
+
+// Contracts (type-only) and shared domain types.
+export * from './types.ts';
+export * from './codes.ts';
+export type * from './broker.ts';
+export type * from './history-store.ts';
+export type * from './presence-store.ts';
+export type * from './publisher.ts';
+export type * from './control-bus.ts';
+export type * from './config/types.ts';
+export type * from './auth/token-verifier.ts';
