@@ -11,20 +11,15 @@ import type {
   RotorConfig,
   TokenVerifier,
 } from '@rotor/core';
-import type { ChannelRules } from '@rotor/core';
+import type { ChannelRules, Logger } from '@rotor/core';
 import type { GatewayCodec } from './codec.ts';
 import type { Hub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Session } from './session.ts';
 import type { Keepalive } from './keepalive.ts';
 
-/** Structured logger (the config package's logger satisfies it). Fields never carry secrets. */
-export interface Log {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
+/** The gateway logs through core's structured logger. */
+export type Log = Logger;
 
 export interface GatewayAdapters {
   broker: Broker;

@@ -173,12 +173,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       gw.draining = true;
       stopListening();
       clearInterval(timer);
+      keepalive.close();
       for (const s of [...gw.sessions]) s.disconnect(Disconnects.shutdown);
       gw.closed = true;
       hub.flush();
       await hub.idle();
-      // Ends whatever is left (HTTP keep-alive sockets) so the process can exit.
-      app.close();
+      // Ends whatever is left (HTTP keep-alive sockets) so the process can exit. The native app
+      // has close() since v20.2x; the bundled .d.ts does not declare it.
+      (app as TemplatedApp & { close(): void }).close();
       log.info('gateway closed', { node: nodeId });
     })();
     return closing;

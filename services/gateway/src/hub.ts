@@ -362,7 +362,7 @@ export class Hub implements BrokerHandler {
   checkPositions(now: number): void {
     const rounds = this.positionRounds;
     const pc = this.positionCheck;
-    if (rounds === null || pc === null) return;
+    if (rounds === null || pc === null || pc === undefined) return;
     rounds.run(now, (members) => {
       for (const ch of members) {
         if (ch.checking || now - ch.lastPubAt < pc.periodMs) continue;

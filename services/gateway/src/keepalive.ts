@@ -1,22 +1,28 @@
-// Keepalive: every per-connection deadline of the gateway, driven by one timer (`tick`).
+// Keepalive: every per-connection deadline of the gateway, driven by the gateway's one timer
+// (`tick`); no timer and no closure per connection.
 //
-// - Stale: a connection that has not connected within client.stale_close_delay → 3502
-//   (constant delay: a FIFO).
-// - Ping/pong (PROTOCOL.md §4.2): connected sessions sit in ping buckets (Rounds); visiting a
-//   bucket sends one empty reply to all its sessions through a uWS topic per bucket and format
-//   (native fan-out), then, client.pong_timeout later, sessions that did not answer since are
-//   closed with 3012. An answer before any ping is 3501.
-// - Slow sweep: the ping buckets are also swept once per second for sockets whose buffered output
-//   exceeds client.queue_max_size (3008), catching consumers that fall behind on topic traffic.
-// - Expiry (§4.8): sessions or subscriptions with an expiry sit in an expiry round visited every
-//   second: connection expired + expired_close_delay → 3005; subscription expired +
-//   expired_sub_close_delay → Unsubscribe 2501 (client-side) or 3006 (server-side).
-// - Presence refresh (§4.6): sessions with presence subscriptions re-add their entries every
-//   client.presence_update_interval.
-import { Disconnects, Unsubscribes } from '@rotor/core';
+// - Ping/pong (PROTOCOL.md §4.2): connected sessions sit in ping buckets (Rounds). Visiting a
+//   bucket sends the empty ping reply to all its sessions through one uWS topic per bucket and
+//   format — native fan-out, O(1) JavaScript per bucket — and client.pong_timeout later, sessions
+//   that did not answer since are closed with 3012. A pong before any ping is 3501. The first ping
+//   of a session falls in [interval/2, interval) after connect.
+// - Slow sweep: the ping buckets are also walked once per second for sockets whose buffered output
+//   exceeds client.queue_max_size (3008): consumers that fall behind on topic traffic, which never
+//   passes through JavaScript per subscriber.
+// - Stale (a connection that has not connected within client.stale_close_delay → 3502) and expiry
+//   (§4.8: connection expired + expired_close_delay → 3005; subscription expired +
+//   expired_sub_close_delay → Unsubscribe 2501, or 3006 for server-side ones) are one-off deadlines
+//   in core's BucketScheduler, keyed by the session.
+// - Presence refresh (§4.6): sessions with presence subscriptions sit in presence rounds and
+//   re-add their entries every client.presence_update_interval.
+//
+// Why Rounds for pings rather than the BucketScheduler: pings repeat at one fixed interval for
+// everybody, so a session stays in one bucket for life (no rescheduling), and a bucket is exactly
+// the set a topic publish reaches.
+import { BucketScheduler, Disconnects, Unsubscribes } from '@rotor/core';
 import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
-import { DelayQueue, Rounds } from './rounds.ts';
+import { Rounds } from './rounds.ts';
 import type { Session } from './session.ts';
 import { SessionState } from './session.ts';
 import { SubFlag } from './subscription.ts';
@@ -29,17 +35,16 @@ export interface PingSink {
 }
 
 const SLOW_SWEEP_MS = 1000;
-const EXPIRY_ROUND_MS = 1000;
 
 export class Keepalive {
   readonly pings: Rounds<Session> | null;
-  /** Ping rounds sent per bucket. */
+  /** Pings sent per bucket. */
   private readonly pingRound: number[];
   private readonly pingTopics: Array<[string, string]>;
   private readonly pongChecks: Array<{ bucket: number; round: number; at: number }> = [];
-  private readonly stale: DelayQueue<Session>;
+  private readonly stale: BucketScheduler<Session>;
+  private readonly expiry: BucketScheduler<Session>;
   private readonly presenceRounds: Rounds<Session>;
-  private readonly expiry: Rounds<Session>;
   private sweepCursor = 0;
   private sweepNextAt: number;
   private readonly pingFrames: [Uint8Array, Uint8Array];
@@ -51,30 +56,38 @@ export class Keepalive {
     private readonly sink: PingSink,
   ) {
     const cfg = gw.config.client;
-    const now = gw.clock.now();
+    const clock = gw.clock;
+    const now = clock.now();
     this.pings = cfg.pingIntervalMs > 0 ? new Rounds<Session>(cfg.pingIntervalMs, now) : null;
     const b = this.pings?.buckets.length ?? 0;
     this.pingRound = new Array<number>(b).fill(0);
     this.pingTopics = Array.from({ length: b }, (_, i) => [`~${i}j`, `~${i}b`] as [string, string]);
     this.pingFrames = [gw.codec.ping(Format.json), gw.codec.ping(Format.protobuf)];
-    this.stale = new DelayQueue<Session>(cfg.staleCloseDelayMs);
+    // Deadlines are met within a quarter of the shortest configured delay, at most 1 s late.
+    const resolutionMs = Math.max(
+      10,
+      Math.min(1000, ...[cfg.staleCloseDelayMs, cfg.expiredCloseDelayMs, cfg.expiredSubCloseDelayMs].filter((d) => d > 0).map((d) => d / 4)),
+    );
+    const onError = (err: unknown): void => gw.log.error('keepalive deadline failed', { error: String(err) });
+    this.stale = new BucketScheduler<Session>({ onDue: (s) => this.staleDue(s), resolutionMs, clock, autoStart: false, onError });
+    this.expiry = new BucketScheduler<Session>({ onDue: (s) => this.expiryDue(s), resolutionMs, clock, autoStart: false, onError });
     this.presenceRounds = new Rounds<Session>(Math.max(1, cfg.presenceUpdateIntervalMs), now);
-    this.expiry = new Rounds<Session>(EXPIRY_ROUND_MS, now);
     this.sweepNextAt = now;
-    const ticks = [this.presenceRounds.tickMs, this.expiry.tickMs, 100];
+    const ticks = [this.presenceRounds.tickMs, resolutionMs, 100];
     if (this.pings !== null) ticks.push(this.pings.tickMs, SLOW_SWEEP_MS / b);
     if (cfg.pongTimeoutMs > 0) ticks.push(cfg.pongTimeoutMs / 4);
-    if (cfg.staleCloseDelayMs > 0) ticks.push(cfg.staleCloseDelayMs / 4);
     this.tickMs = Math.max(10, Math.min(...ticks));
   }
 
   /** A WebSocket opened: it must connect within the stale delay. */
   opened(s: Session): void {
-    if (this.gw.config.client.staleCloseDelayMs > 0) this.stale.push(s, this.gw.clock.now());
+    const delay = this.gw.config.client.staleCloseDelayMs;
+    if (delay > 0) this.stale.schedule(s, this.gw.clock.now() + delay);
   }
 
   /** Connect succeeded: start pinging, watch the expiry. */
   connected(s: Session): void {
+    this.stale.cancel(s);
     const pings = this.pings;
     if (pings !== null && s.ws !== null) {
       const bucket = pings.add(s);
@@ -86,21 +99,23 @@ export class Keepalive {
     this.expiryChanged(s);
   }
 
-  /** The session's connection expiry changed (connect, refresh, control refresh). */
+  /** The connection failed its connect: it has the stale delay to go away by itself. */
+  failed(s: Session): void {
+    if (!this.stale.has(s)) this.opened(s);
+  }
+
+  /** Re-plans the session's next expiry deadline (connect, refresh, subscription changes). */
   expiryChanged(s: Session): void {
-    this.watchExpiry(s);
+    if (s.state !== SessionState.connected) return;
+    const next = this.nextExpiry(s);
+    if (next > 0) this.expiry.schedule(s, next);
+    else this.expiry.cancel(s);
   }
 
   /** A subscription was established or refreshed. */
   subscribed(s: Session, sub: Subscription): void {
-    if (sub.expireAt > 0) this.watchExpiry(s);
+    if (sub.expireAt > 0) this.expiryChanged(s);
     if (sub.has(SubFlag.presence) && s.presenceBucket < 0) s.presenceBucket = this.presenceRounds.add(s);
-  }
-
-  private watchExpiry(s: Session): void {
-    // Once in the expiry round a session stays there: without expiries it costs one comparison
-    // per second.
-    if (s.expiryBucket < 0 && s.state === SessionState.connected) s.expiryBucket = this.expiry.add(s);
   }
 
   pong(s: Session): void {
@@ -118,6 +133,8 @@ export class Keepalive {
   }
 
   remove(s: Session): void {
+    this.stale.cancel(s);
+    this.expiry.cancel(s);
     if (s.pingBucket >= 0) {
       this.pings?.remove(s, s.pingBucket);
       s.pingBucket = -1;
@@ -126,17 +143,11 @@ export class Keepalive {
       this.presenceRounds.remove(s, s.presenceBucket);
       s.presenceBucket = -1;
     }
-    if (s.expiryBucket >= 0) {
-      this.expiry.remove(s, s.expiryBucket);
-      s.expiryBucket = -1;
-    }
   }
 
   tick(now: number): void {
-    const cfg = this.gw.config.client;
-    this.stale.drain(now, (s) => {
-      if (s.state === SessionState.connecting || s.state === SessionState.failed) s.disconnect(Disconnects.stale);
-    });
+    this.stale.tick(now);
+    this.expiry.tick(now);
     const pings = this.pings;
     if (pings !== null) {
       pings.run(now, (members, bucket) => this.ping(bucket, members.size, now));
@@ -147,13 +158,19 @@ export class Keepalive {
       }
       this.sweep(now);
     }
-    // Deleting the visited member from a Set during for-of is safe (closing removes the session).
-    this.expiry.run(now, (members) => {
-      for (const s of members) this.checkExpiry(s, now, cfg.expiredCloseDelayMs, cfg.expiredSubCloseDelayMs);
-    });
+    // Deleting the visited member from a Set during for-of is safe.
     this.presenceRounds.run(now, (members) => {
       for (const s of members) this.refreshPresence(s);
     });
+  }
+
+  close(): void {
+    this.stale.close();
+    this.expiry.close();
+  }
+
+  private staleDue(s: Session): void {
+    if (s.state === SessionState.connecting || s.state === SessionState.failed) s.disconnect(Disconnects.stale);
   }
 
   private ping(bucket: number, size: number, now: number): void {
@@ -169,12 +186,10 @@ export class Keepalive {
   private checkPongs(bucket: number, round: number): void {
     const members = this.pings?.buckets[bucket];
     if (members === undefined) return;
-    const late: Session[] = [];
-    for (const s of members) if (s.pingBase < round && s.pongRound < round) late.push(s);
-    for (const s of late) s.disconnect(Disconnects.noPong);
+    for (const s of members) if (s.pingBase < round && s.pongRound < round) s.disconnect(Disconnects.noPong);
   }
 
-  /** Visits the ping buckets so that every connected socket's buffer is checked once a second. */
+  /** Walks the ping buckets so that every connected socket's buffer is checked once a second. */
   private sweep(now: number): void {
     const pings = this.pings!;
     const b = pings.buckets.length;
@@ -185,37 +200,53 @@ export class Keepalive {
       const members = pings.buckets[this.sweepCursor]!;
       this.sweepCursor = (this.sweepCursor + 1) % b;
       this.sweepNextAt += step;
-      let slow: Session[] | null = null;
       for (const s of members) {
         const ws = s.ws;
-        if (ws !== null && ws.getBufferedAmount() > limit) (slow ??= []).push(s);
+        if (ws !== null && ws.getBufferedAmount() > limit) s.slow();
       }
-      if (slow !== null) for (const s of slow) s.slow();
     }
     if (now >= this.sweepNextAt) this.sweepNextAt = now + step;
   }
 
-  private checkExpiry(s: Session, now: number, connGrace: number, subGrace: number): void {
+  /** The earliest close/unsubscribe deadline of a session, 0 when none. */
+  private nextExpiry(s: Session): number {
+    const cfg = this.gw.config.client;
+    let next = s.expireAt > 0 ? s.expireAt + cfg.expiredCloseDelayMs : 0;
+    if (s.subs !== null) {
+      for (const sub of s.subs.values()) {
+        if (sub.expireAt <= 0) continue;
+        const at = sub.expireAt + cfg.expiredSubCloseDelayMs;
+        if (next === 0 || at < next) next = at;
+      }
+    }
+    return next;
+  }
+
+  private expiryDue(s: Session): void {
     if (s.state !== SessionState.connected) return;
-    if (s.expireAt > 0 && s.expireAt + connGrace <= now) {
+    const cfg = this.gw.config.client;
+    const now = this.gw.clock.now();
+    if (s.expireAt > 0 && s.expireAt + cfg.expiredCloseDelayMs <= now) {
       s.disconnect(Disconnects.expired);
       return;
     }
-    const subs = s.subs;
-    if (subs === null) return;
-    let expired: Subscription[] | null = null;
-    for (const sub of subs.values()) {
-      if (sub.expireAt > 0 && sub.has(SubFlag.established) && sub.expireAt + subGrace <= now) (expired ??= []).push(sub);
-    }
-    if (expired === null) return;
-    for (const sub of expired) {
-      if (s.closed) return;
-      if (sub.serverSide) {
-        s.disconnect(Disconnects.subExpired);
-        return;
+    if (s.subs !== null) {
+      let expired: Subscription[] | null = null;
+      for (const sub of s.subs.values()) {
+        if (sub.expireAt > 0 && sub.has(SubFlag.established) && sub.expireAt + cfg.expiredSubCloseDelayMs <= now) (expired ??= []).push(sub);
       }
-      unsubscribeWithPush(s, sub, Unsubscribes.expired.code, Unsubscribes.expired.reason);
+      if (expired !== null) {
+        for (const sub of expired) {
+          if (s.closed) return;
+          if (sub.serverSide) {
+            s.disconnect(Disconnects.subExpired);
+            return;
+          }
+          unsubscribeWithPush(s, sub, Unsubscribes.expired.code, Unsubscribes.expired.reason);
+        }
+      }
     }
+    this.expiryChanged(s);
   }
 
   private refreshPresence(s: Session): void {

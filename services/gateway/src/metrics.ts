@@ -75,120 +75,91 @@ export class GatewayMetrics {
     this.registry = registry ?? new Registry();
     const reg = [this.registry];
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
-    // Bound to this instance for the collect callbacks below.
-    const self = this;
-    new Gauge({
-      name: 'rotor_gateway_connections',
-      help: 'Open client connections by protocol format',
-      labelNames: ['format'],
-      registers: reg,
-      collect() {
-        for (let f = 0; f < 2; f++) this.set({ format: formatNames[f] }, self.connections[f] ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'rotor_gateway_subscriptions',
-      help: 'Client subscriptions on this node',
-      registers: reg,
-      collect() {
-        this.set(self.subscriptions);
-      },
-    });
-    new Gauge({
-      name: 'rotor_gateway_channels',
-      help: 'Channels with local subscribers on this node',
-      registers: reg,
-      collect() {
-        this.set(self.channels);
-      },
-    });
-    const perFormat = (name: string, help: string, values: () => number[]): void => {
-      new Counter({
+    // prom-client calls collect() at scrape time; each reads the raw figures kept on this object.
+    const gauge = (name: string, help: string, read: (g: Gauge<string>) => void, labelNames: string[] = []): void => {
+      const g: Gauge<string> = new Gauge({ name, help, labelNames, registers: reg, collect: () => read(g) });
+    };
+    const counter = (name: string, help: string, read: (c: Counter<string>) => void, labelNames: string[] = []): void => {
+      const c: Counter<string> = new Counter({
         name,
         help,
-        labelNames: ['format'],
+        labelNames,
         registers: reg,
-        collect() {
-          this.reset();
-          const v = values();
-          for (let f = 0; f < 2; f++) this.inc({ format: formatNames[f] }, v[f] ?? 0);
+        collect: () => {
+          c.reset();
+          read(c);
         },
       });
     };
-    perFormat('rotor_gateway_messages_received_total', 'Protocol messages received from clients', () => self.messagesIn);
-    perFormat('rotor_gateway_bytes_received_total', 'WebSocket payload bytes received from clients', () => self.bytesIn);
-    perFormat('rotor_gateway_messages_sent_total', 'Protocol messages sent to clients', () => self.messagesOut);
-    perFormat('rotor_gateway_bytes_sent_total', 'WebSocket payload bytes sent to clients', () => self.bytesOut);
-    new Counter({
-      name: 'rotor_gateway_topic_frames_total',
-      help: 'Coalesced frames handed to uWebSockets topic publish',
-      registers: reg,
-      collect() {
-        this.reset();
-        this.inc(self.topicFrames);
+    gauge(
+      'rotor_gateway_connections',
+      'Open client connections by protocol format',
+      (g) => {
+        for (let f = 0; f < 2; f++) g.set({ format: formatNames[f]! }, this.connections[f] ?? 0);
       },
-    });
-    new Counter({
-      name: 'rotor_gateway_commands_total',
-      help: 'Client commands by type and result',
-      labelNames: ['command', 'result'],
-      registers: reg,
-      collect() {
-        this.reset();
-        self.commands.forEach((row, c) =>
+      ['format'],
+    );
+    gauge('rotor_gateway_subscriptions', 'Client subscriptions on this node', (g) => g.set(this.subscriptions));
+    gauge('rotor_gateway_channels', 'Channels with local subscribers on this node', (g) => g.set(this.channels));
+    const perFormat = (name: string, help: string, values: () => number[]): void => {
+      counter(
+        name,
+        help,
+        (c) => {
+          const v = values();
+          for (let f = 0; f < 2; f++) c.inc({ format: formatNames[f]! }, v[f] ?? 0);
+        },
+        ['format'],
+      );
+    };
+    perFormat('rotor_gateway_messages_received_total', 'Protocol messages received from clients', () => this.messagesIn);
+    perFormat('rotor_gateway_bytes_received_total', 'WebSocket payload bytes received from clients', () => this.bytesIn);
+    perFormat('rotor_gateway_messages_sent_total', 'Protocol messages sent to clients', () => this.messagesOut);
+    perFormat('rotor_gateway_bytes_sent_total', 'WebSocket payload bytes sent to clients', () => this.bytesOut);
+    counter('rotor_gateway_topic_frames_total', 'Coalesced frames handed to uWebSockets topic publish', (c) => c.inc(this.topicFrames));
+    counter(
+      'rotor_gateway_commands_total',
+      'Client commands by type and result',
+      (c) => {
+        this.commands.forEach((row, k) =>
           row.forEach((n, r) => {
-            if (n > 0) this.inc({ command: commandNames[c], result: resultNames[r] }, n);
+            if (n > 0) c.inc({ command: commandNames[k]!, result: resultNames[r]! }, n);
           }),
         );
       },
-    });
-    new Counter({
-      name: 'rotor_gateway_slow_disconnects_total',
-      help: 'Connections closed with 3008 slow (outbound buffer over client.queue_max_size)',
-      registers: reg,
-      collect() {
-        this.reset();
-        this.inc(self.slowDisconnects);
+      ['command', 'result'],
+    );
+    counter(
+      'rotor_gateway_slow_disconnects_total',
+      'Connections closed with 3008 slow (outbound buffer over client.queue_max_size)',
+      (c) => c.inc(this.slowDisconnects),
+    );
+    counter(
+      'rotor_gateway_disconnects_total',
+      'Connections closed by the server, by disconnect code',
+      (c) => {
+        for (const [code, n] of this.disconnects) c.inc({ code: code === 0 ? 'other' : String(code) }, n);
       },
-    });
-    new Counter({
-      name: 'rotor_gateway_disconnects_total',
-      help: 'Connections closed by the server, by disconnect code',
-      labelNames: ['code'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [code, n] of self.disconnects) this.inc({ code: code === 0 ? 'other' : String(code) }, n);
+      ['code'],
+    );
+    counter(
+      'rotor_gateway_recoveries_total',
+      'Subscribe recovery attempts by outcome',
+      (c) => {
+        for (let o = 0; o < 3; o++) c.inc({ outcome: recoveryNames[o]! }, this.recoveries[o] ?? 0);
       },
-    });
-    new Counter({
-      name: 'rotor_gateway_recoveries_total',
-      help: 'Subscribe recovery attempts by outcome',
-      labelNames: ['outcome'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (let o = 0; o < 3; o++) this.inc({ outcome: recoveryNames[o] }, self.recoveries[o] ?? 0);
-      },
-    });
-    new Counter({
-      name: 'rotor_gateway_stale_publications_total',
-      help: 'Live publications dropped as duplicates (offset not above the last delivered one)',
-      registers: reg,
-      collect() {
-        this.reset();
-        this.inc(self.stalePublications);
-      },
-    });
-    new Counter({
-      name: 'rotor_gateway_insufficient_state_total',
-      help: 'Positioned subscriptions ended because the live stream had a gap or a new epoch',
-      registers: reg,
-      collect() {
-        this.reset();
-        this.inc(self.insufficientState);
-      },
-    });
+      ['outcome'],
+    );
+    counter(
+      'rotor_gateway_stale_publications_total',
+      'Live publications dropped as duplicates (offset not above the last delivered one)',
+      (c) => c.inc(this.stalePublications),
+    );
+    counter(
+      'rotor_gateway_insufficient_state_total',
+      'Positioned subscriptions ended because the live stream had a gap or a new epoch',
+      (c) => c.inc(this.insufficientState),
+    );
     this.latency = new Histogram({
       name: 'rotor_gateway_command_duration_seconds',
       help: 'Time from decoding a command to its reply',

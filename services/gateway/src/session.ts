@@ -38,12 +38,12 @@ export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 const MAX_QUEUED_FRAMES = 256;
 
 // cork() takes a callback; these module-level slots let one shared function serve every session.
-let corkSession: Session | null = null;
+let corkWs: WebSocket<Session> | null = null;
 let corkFrame: Uint8Array | null = null;
+let corkBinary = false;
 let corkResult = 0;
 function corkedSend(): void {
-  const s = corkSession!;
-  corkResult = s.ws!.send(corkFrame!, s.format === Format.protobuf, false);
+  corkResult = corkWs!.send(corkFrame!, corkBinary, false);
 }
 
 export class Session {
@@ -66,7 +66,6 @@ export class Session {
   pingBase = 0;
   pongRound = 0;
   presenceBucket = -1;
-  expiryBucket = -1;
   readonly openedAt: number;
   /** Result of the command being processed (metrics). */
   private cmdResult: CommandResult = CommandResult.ok;
@@ -104,7 +103,7 @@ export class Session {
     const gw = this.gw;
     const decoded = gw.codec.decodeCommands(frame, this.format);
     if (!decoded.ok || decoded.commands.length === 0) {
-      if (gw.log !== undefined) gw.log.debug('malformed frame', { client: this.client, error: decoded.ok ? 'empty frame' : decoded.error });
+      gw.log.debug('malformed frame', () => ({ client: this.client, error: decoded.ok ? 'empty frame' : decoded.error }));
       this.disconnect(Disconnects.badRequest);
       return;
     }
@@ -261,10 +260,11 @@ export class Session {
   sendFrame(frame: Uint8Array): void {
     const ws = this.ws;
     if (ws === null || this.state === SessionState.closed) return;
-    corkSession = this;
+    corkWs = ws;
     corkFrame = frame;
+    corkBinary = this.format === Format.protobuf;
     ws.cork(corkedSend);
-    corkSession = null;
+    corkWs = null;
     corkFrame = null;
     const m = this.gw.metrics;
     m.bytesOut[this.format] = m.bytesOut[this.format]! + frame.byteLength;

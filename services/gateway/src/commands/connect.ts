@@ -143,6 +143,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
 function failConnect(s: Session, id: number, err: ErrorCode): void {
   s.replyError(id, err);
   s.state = SessionState.failed;
+  s.gw.keepalive.failed(s);
 }
 
 /** A subscription named by the token: namespace options forced, token overrides applied. */
