@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { generateAll } from '../scripts/generate.ts';
 import type * as GenShape from './fixtures/gen-shape.ts';
+import type * as GenShapeA from './fixtures/gen-shape-a.ts';
+import protobuf from 'protobufjs';
 
 const protoDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,6 +55,20 @@ test('imports between proto files resolve to module imports', async () => {
     const json = new TextDecoder().decode(encodeJson(mod.Box, box));
     assert.match(json, /"blob":"AP8="/);
     assert.deepEqual([...decodeJson(mod.Box, new TextEncoder().encode(json)).inner!.blob!], [0, 255]);
+
+    // Repeated int64 is packed on write and accepted packed or unpacked on read (protobufjs oracle).
+    const root = new protobuf.Root();
+    protobuf.parse(readFileSync(join(protos, 'a.proto'), 'utf8'), root, { keepCase: true });
+    protobuf.parse('syntax = "proto3"; package x.u; message Item { repeated int64 nums = 2 [packed = false]; }', root, { keepCase: true });
+    const packedT = root.lookupType('x.a.Item');
+    const unpackedT = root.lookupType('x.u.Item');
+    const modA = (await import(pathToFileURL(join(outDir, 'a.ts')).href)) as typeof GenShapeA;
+    const nums = [1, -2, 2 ** 40, 0];
+    const ours = encodeBinary(modA.Item, { nums });
+    assert.deepEqual(Buffer.from(ours), Buffer.from(packedT.encode(packedT.fromObject({ nums })).finish()));
+    const unpacked = unpackedT.encode(unpackedT.fromObject({ nums })).finish();
+    assert.notDeepEqual(Buffer.from(unpacked), Buffer.from(ours), 'the oracle really wrote the unpacked form');
+    assert.deepEqual(decodeBinary(modA.Item, unpacked).nums, nums);
   } finally {
     rmSync(protos, { recursive: true, force: true });
     rmSync(outDir, { recursive: true, force: true });

@@ -202,7 +202,17 @@ export class Reader {
 
   /** Reads a length prefix and returns the end position of the body (checked against `limit`). */
   delimitedEnd(limit: number): number {
-    const n = this.uint32();
+    let n: number;
+    const pos = this.pos;
+    if (pos < this.len && this.buf[pos]! < 0x80) {
+      n = this.buf[pos]!;
+      this.pos = pos + 1;
+    } else {
+      // Unlike uint32(), a length never silently drops high bits.
+      this.varint64Parts();
+      if (this.hi !== 0) throw new DecodeError('length prefix beyond 2^32');
+      n = this.lo;
+    }
     const end = this.pos + n;
     if (end > limit) throw new DecodeError('length-delimited field runs past the end of its message');
     return end;
