@@ -12,6 +12,7 @@ import { GatewayControl } from './control.ts';
 import { Hub } from './hub.ts';
 import type { FlushMode, HubEvents, HubMember } from './hub.ts';
 import { Keepalive } from './keepalive.ts';
+import { protoCodec } from './proto-codec.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { mountHttp, mountWebSocket } from './server.ts';
 import type { HealthState } from './server.ts';
@@ -30,8 +31,8 @@ export interface HealthReporter {
 export interface GatewayOptions extends GatewayAdapters {
   config: RotorConfig;
   log: Log;
-  /** Codec of the client protocol (@rotor/proto). */
-  codec: GatewayCodec;
+  /** Codec of the client protocol; default @rotor/proto with the configured frame limit. */
+  codec?: GatewayCodec;
   /** Mounts more routes on the same app and port (embedded mode: HTTP API, demo page). */
   extraRoutes?: (app: TemplatedApp) => void;
   clock?: Clock;
@@ -64,6 +65,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const rules = new ChannelRules(config.channel);
   const app = uws.App();
   const nodeId = opts.nodeId ?? randomUUID();
+  const codec = opts.codec ?? protoCodec({ maxFrameBytes: config.websocket.messageSizeLimit });
 
   const events: HubEvents = {
     insufficientState(m: HubMember) {
@@ -90,7 +92,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const hub = new Hub({
     broker: opts.broker,
     sink,
-    encoder: opts.codec,
+    encoder: codec,
     events,
     metrics,
     clock,
@@ -114,7 +116,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     controlBus: opts.controlBus,
     tokenVerifier: opts.tokenVerifier,
   };
-  const gw = new GatewayContext(config, adapters, rules, hub, opts.codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
+  const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
   const keepalive = new Keepalive(gw, sink);
   gw.keepalive = keepalive;
   opts.broker.setHandler(hub);

@@ -13,15 +13,18 @@ const dec = new TextDecoder();
 class FakeEncoder implements HubEncoder {
   calls = [0, 0];
   invalidJson = false;
-  publication(_channel: string, pub: Publication, format: Format): Uint8Array {
+  prepare(channel: string): string {
+    return channel;
+  }
+  publication(_channel: unknown, pub: Publication, format: Format): Uint8Array {
     this.calls[format]!++;
     if (format === Format.json && this.invalidJson) throw new Error('not JSON');
     return enc.encode(`P${pub.offset}:${dec.decode(pub.data)}`);
   }
-  join(_c: string, info: ClientInfo): Uint8Array {
+  join(_c: unknown, info: ClientInfo): Uint8Array {
     return enc.encode(`J${info.client}`);
   }
-  leave(_c: string, info: ClientInfo): Uint8Array {
+  leave(_c: unknown, info: ClientInfo): Uint8Array {
     return enc.encode(`L${info.client}`);
   }
   frame(parts: readonly Uint8Array[]): Uint8Array {

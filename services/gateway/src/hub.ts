@@ -31,11 +31,15 @@ import { Rounds } from './rounds.ts';
 export const Format = { json: 0, protobuf: 1 } as const;
 export type Format = (typeof Format)[keyof typeof Format];
 
-/** Builds the wire bytes of pushes; each result is one complete message of a frame. */
+/**
+ * Builds the wire bytes of pushes; each result is one complete message of a frame. `prepare` is
+ * called once per channel (e.g. to pre-encode its name); its result is passed back as `ch`.
+ */
 export interface HubEncoder {
-  publication(channel: string, pub: Publication, format: Format): Uint8Array;
-  join(channel: string, info: ClientInfo, format: Format): Uint8Array;
-  leave(channel: string, info: ClientInfo, format: Format): Uint8Array;
+  prepare(channel: string): unknown;
+  publication(ch: unknown, pub: Publication, format: Format): Uint8Array;
+  join(ch: unknown, info: ClientInfo, format: Format): Uint8Array;
+  leave(ch: unknown, info: ClientInfo, format: Format): Uint8Array;
   /** Joins messages of one format into one WebSocket frame. */
   frame(parts: readonly Uint8Array[], format: Format): Uint8Array;
 }
@@ -127,6 +131,8 @@ export class HubChannel {
   constructor(
     readonly name: string,
     id: number,
+    /** The encoder's per-channel handle. */
+    readonly prepared: unknown,
   ) {
     const s = id.toString(36);
     // Short topics keep uWS's per-subscription memory small; channel names never reach uWS.
@@ -228,7 +234,7 @@ export class Hub implements BrokerHandler {
   }
 
   private open(name: string): HubChannel {
-    const ch = new HubChannel(name, this.nextId++);
+    const ch = new HubChannel(name, this.nextId++, this.encoder.prepare(name));
     this.channels.set(name, ch);
     this.metrics.channels = this.channels.size;
     const before = this.closing.get(name);
@@ -418,7 +424,7 @@ export class Hub implements BrokerHandler {
       }
       let enc = h.enc[fmt] ?? null;
       if (enc === null) {
-        enc = this.encodePub(ch.name, h.pub, fmt);
+        enc = this.encodePub(ch.prepared, h.pub, fmt);
         h.enc[fmt] = enc;
       }
       if (enc === INVALID) {
@@ -488,12 +494,12 @@ export class Hub implements BrokerHandler {
     let encJson: Uint8Array | null = null;
     let encProto: Uint8Array | null = null;
     if (ch.counts[PUB]! > 0) {
-      encJson = this.encodePub(channel, pub, Format.json);
+      encJson = this.encodePub(ch.prepared, pub, Format.json);
       if (encJson === INVALID) this.rejectJson(ch);
       else this.append(ch, PUB, encJson);
     }
     if (ch.counts[PUB + 1]! > 0) {
-      encProto = this.encodePub(channel, pub, Format.protobuf);
+      encProto = this.encodePub(ch.prepared, pub, Format.protobuf);
       this.append(ch, PUB + 1, encProto);
     }
     if (ch.held !== null) {
@@ -510,20 +516,20 @@ export class Hub implements BrokerHandler {
   onJoin(channel: string, info: ClientInfo): void {
     const ch = this.channels.get(channel);
     if (ch === undefined) return;
-    if (ch.counts[JL]! > 0) this.append(ch, JL, this.encoder.join(channel, info, Format.json));
-    if (ch.counts[JL + 1]! > 0) this.append(ch, JL + 1, this.encoder.join(channel, info, Format.protobuf));
+    if (ch.counts[JL]! > 0) this.append(ch, JL, this.encoder.join(ch.prepared, info, Format.json));
+    if (ch.counts[JL + 1]! > 0) this.append(ch, JL + 1, this.encoder.join(ch.prepared, info, Format.protobuf));
   }
 
   onLeave(channel: string, info: ClientInfo): void {
     const ch = this.channels.get(channel);
     if (ch === undefined) return;
-    if (ch.counts[JL]! > 0) this.append(ch, JL, this.encoder.leave(channel, info, Format.json));
-    if (ch.counts[JL + 1]! > 0) this.append(ch, JL + 1, this.encoder.leave(channel, info, Format.protobuf));
+    if (ch.counts[JL]! > 0) this.append(ch, JL, this.encoder.leave(ch.prepared, info, Format.json));
+    if (ch.counts[JL + 1]! > 0) this.append(ch, JL + 1, this.encoder.leave(ch.prepared, info, Format.protobuf));
   }
 
-  private encodePub(channel: string, pub: Publication, fmt: Format): Uint8Array {
+  private encodePub(ch: unknown, pub: Publication, fmt: Format): Uint8Array {
     try {
-      return this.encoder.publication(channel, pub, fmt);
+      return this.encoder.publication(ch, pub, fmt);
     } catch (err) {
       if (fmt === Format.json) return INVALID;
       throw err;

@@ -22,6 +22,14 @@ import { Session } from './session.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, WebSocket } from './uws.ts';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
+
+/**
+ * uWS user data. uWS copies the own properties of the object given to upgrade() into an object of
+ * its own (a class prototype would be lost), so the Session rides in one property.
+ */
+export interface SocketData {
+  session: Session;
+}
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
 const JSON_SUBPROTOCOL = 'centrifuge-json';
 
@@ -50,7 +58,7 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
   const cfg = gw.config;
   const allowed = originChecker(cfg.client.allowedOrigins);
   const metrics = gw.metrics;
-  app.ws<Session>(WEBSOCKET_PATH, {
+  app.ws<SocketData>(WEBSOCKET_PATH, {
     maxPayloadLength: cfg.websocket.messageSizeLimit,
     maxBackpressure: hardBackpressureLimit(cfg.client.queueMaxSize),
     // Typed as number in the bundled .d.ts; the addon reads it as a boolean.
@@ -75,23 +83,23 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
         return;
       }
       const { format, echo } = negotiateFormat(protocols, query);
-      res.upgrade(new Session(gw, format), key, echo, extensions, context);
+      res.upgrade<SocketData>({ session: new Session(gw, format) }, key, echo, extensions, context);
     },
-    open: (ws: WebSocket<Session>) => {
-      const s = ws.getUserData();
+    open: (ws: WebSocket<SocketData>) => {
+      const s = ws.getUserData().session;
       s.ws = ws;
       gw.sessions.add(s);
       metrics.connections[s.format] = metrics.connections[s.format]! + 1;
       gw.keepalive.opened(s);
     },
-    message: (ws: WebSocket<Session>, message: ArrayBuffer) => {
-      const s = ws.getUserData();
+    message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
+      const s = ws.getUserData().session;
       metrics.bytesIn[s.format] = metrics.bytesIn[s.format]! + message.byteLength;
       // uWS neuters the buffer when this callback returns: copy before anything can await.
       s.receive(new Uint8Array(message.slice(0)));
     },
-    close: (ws: WebSocket<Session>) => {
-      ws.getUserData().onClose();
+    close: (ws: WebSocket<SocketData>) => {
+      ws.getUserData().session.onClose();
     },
   });
 }

@@ -20,6 +20,7 @@ import { Format } from './hub.ts';
 import { CommandKind, CommandResult } from './metrics.ts';
 import type { Subscription } from './subscription.ts';
 import type { WebSocket } from './uws.ts';
+import type { SocketData } from './server.ts';
 import type { Command, Push, Reply } from './wire-types.ts';
 import { handleConnect } from './commands/connect.ts';
 import { handleSubscribe } from './commands/subscribe.ts';
@@ -38,7 +39,7 @@ export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 const MAX_QUEUED_FRAMES = 256;
 
 // cork() takes a callback; these module-level slots let one shared function serve every session.
-let corkWs: WebSocket<Session> | null = null;
+let corkWs: WebSocket<SocketData> | null = null;
 let corkFrame: Uint8Array | null = null;
 let corkBinary = false;
 let corkResult = 0;
@@ -47,7 +48,7 @@ function corkedSend(): void {
 }
 
 export class Session {
-  ws: WebSocket<Session> | null = null;
+  ws: WebSocket<SocketData> | null = null;
   state: SessionState = SessionState.connecting;
   readonly client: string = randomUUID();
   user = '';
