@@ -44,6 +44,8 @@ export interface GatewayOptions extends GatewayAdapters {
   healthChecks?: Array<() => { ok: boolean; reason?: string }>;
   nodeId?: string;
   version?: string;
+  /** How often every socket's outbound buffer is checked against client.queue_max_size. */
+  slowSweepMs?: number;
 }
 
 export interface Gateway {
@@ -117,7 +119,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenVerifier: opts.tokenVerifier,
   };
   const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
-  const keepalive = new Keepalive(gw, sink);
+  const keepalive = new Keepalive(gw, sink, opts.slowSweepMs);
   gw.keepalive = keepalive;
   opts.broker.setHandler(hub);
   opts.controlBus.setHandler(new GatewayControl(gw));

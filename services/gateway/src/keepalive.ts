@@ -6,9 +6,12 @@
 //   format — native fan-out, O(1) JavaScript per bucket — and client.pong_timeout later, sessions
 //   that did not answer since are closed with 3012. A pong before any ping is 3501. The first ping
 //   of a session falls in [interval/2, interval) after connect.
-// - Slow sweep: the ping buckets are also walked once per second for sockets whose buffered output
-//   exceeds client.queue_max_size (3008): consumers that fall behind on topic traffic, which never
-//   passes through JavaScript per subscriber.
+// - Slow sweep: the ping buckets are also walked every `slowSweepMs` (250 ms) for sockets whose
+//   buffered output exceeds client.queue_max_size (3008): consumers that fall behind on topic
+//   traffic, which never passes through JavaScript per subscriber. Between two sweeps a socket can
+//   grow by its delivery rate × the sweep period; uWS's hard limit sits far enough above the soft
+//   one (server.ts) that the 3008 close frame still fits unless a single client is fed faster than
+//   about 4 MiB/s — beyond that the hard limit closes it (1006), and nothing is skipped either way.
 // - Stale (a connection that has not connected within client.stale_close_delay → 3502) and expiry
 //   (§4.8: connection expired + expired_close_delay → 3005; subscription expired +
 //   expired_sub_close_delay → Unsubscribe 2501, or 3006 for server-side ones) are one-off deadlines
@@ -34,7 +37,7 @@ export interface PingSink {
   publish(topic: string, frame: Uint8Array, isBinary: boolean): void;
 }
 
-const SLOW_SWEEP_MS = 1000;
+export const DEFAULT_SLOW_SWEEP_MS = 250;
 
 export class Keepalive {
   readonly pings: Rounds<Session> | null;
@@ -54,6 +57,7 @@ export class Keepalive {
   constructor(
     private readonly gw: GatewayContext,
     private readonly sink: PingSink,
+    private readonly slowSweepMs = DEFAULT_SLOW_SWEEP_MS,
   ) {
     const cfg = gw.config.client;
     const clock = gw.clock;
@@ -74,9 +78,9 @@ export class Keepalive {
     this.presenceRounds = new Rounds<Session>(Math.max(1, cfg.presenceUpdateIntervalMs), now);
     this.sweepNextAt = now;
     const ticks = [this.presenceRounds.tickMs, resolutionMs, 100];
-    if (this.pings !== null) ticks.push(this.pings.tickMs, SLOW_SWEEP_MS / b);
+    if (this.pings !== null) ticks.push(this.pings.tickMs, slowSweepMs / b);
     if (cfg.pongTimeoutMs > 0) ticks.push(cfg.pongTimeoutMs / 4);
-    this.tickMs = Math.max(10, Math.min(...ticks));
+    this.tickMs = Math.max(5, Math.min(...ticks));
   }
 
   /** A WebSocket opened: it must connect within the stale delay. */
@@ -189,11 +193,11 @@ export class Keepalive {
     for (const s of members) if (s.pingBase < round && s.pongRound < round) s.disconnect(Disconnects.noPong);
   }
 
-  /** Walks the ping buckets so that every connected socket's buffer is checked once a second. */
+  /** Walks the ping buckets so that every connected socket's buffer is checked every slowSweepMs. */
   private sweep(now: number): void {
     const pings = this.pings!;
     const b = pings.buckets.length;
-    const step = SLOW_SWEEP_MS / b;
+    const step = this.slowSweepMs / b;
     const limit = this.gw.config.client.queueMaxSize;
     let budget = b;
     while (now >= this.sweepNextAt && budget-- > 0) {

@@ -6,14 +6,17 @@
 // `?format=protobuf`; JSON otherwise. Everything is read from the request synchronously, so the
 // upgrade needs no onAborted handler.
 //
-// Limits: inbound messages above websocket.message_size_limit are closed by uWS with 1009.
+// Limits: an inbound message above websocket.message_size_limit is closed with 1009, which the SDK
+// treats as terminal (as Centrifugo does). uWS itself cuts a message over maxPayloadLength without
+// a close frame (1006), so uWS gets four times the limit and the handler enforces the limit itself:
+// oversized messages up to that bound get the proper 1009, bigger ones the 1006 cut.
 // Outbound: uWS's `maxBackpressure` with `closeOnBackpressureLimit` is the hard stop — measured on
 // uWS v20.30: without closeOnBackpressureLimit, topic messages for a socket over maxBackpressure
 // are skipped silently and `send` returns 2 (dropped); with it, that socket is closed at once
 // (the client sees 1006, no close frame). The session's soft limit (client.queue_max_size,
-// checked after every direct write and by the keepalive's 1 s sweep) closes with 3008 well below
-// the hard stop, while the close frame still fits; the hard stop sits at twice the soft limit so
-// nothing is ever skipped for a live subscriber.
+// checked after every direct write and by the keepalive's 250 ms sweep) closes with 3008 below
+// the hard stop, while the close frame still fits; the hard stop sits 1 MiB (at least the soft
+// limit again) above it, so nothing is ever skipped for a live subscriber.
 import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -31,11 +34,13 @@ export interface SocketData {
   session: Session;
 }
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
+/** WebSocket close code 1009 (RFC 6455: message too big). */
+const MESSAGE_TOO_BIG = { code: 1009, reason: 'message too big' };
 const JSON_SUBPROTOCOL = 'centrifuge-json';
 
 /** Hard outbound limit handed to uWS, from the soft limit. */
 export function hardBackpressureLimit(queueMaxSize: number): number {
-  return Math.max(2 * queueMaxSize, queueMaxSize + 256 * 1024);
+  return queueMaxSize + Math.max(queueMaxSize, 1024 * 1024);
 }
 
 /** Picks the protocol format and the subprotocol to echo. */
@@ -58,8 +63,9 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
   const cfg = gw.config;
   const allowed = originChecker(cfg.client.allowedOrigins);
   const metrics = gw.metrics;
+  const sizeLimit = cfg.websocket.messageSizeLimit;
   app.ws<SocketData>(WEBSOCKET_PATH, {
-    maxPayloadLength: cfg.websocket.messageSizeLimit,
+    maxPayloadLength: 4 * cfg.websocket.messageSizeLimit,
     maxBackpressure: hardBackpressureLimit(cfg.client.queueMaxSize),
     // Typed as number in the bundled .d.ts; the addon reads it as a boolean.
     closeOnBackpressureLimit: 1,
@@ -95,6 +101,10 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
       const s = ws.getUserData().session;
       metrics.bytesIn[s.format] = metrics.bytesIn[s.format]! + message.byteLength;
+      if (message.byteLength > sizeLimit) {
+        s.disconnect(MESSAGE_TOO_BIG);
+        return;
+      }
       // uWS neuters the buffer when this callback returns: copy before anything can await.
       s.receive(new Uint8Array(message.slice(0)));
     },

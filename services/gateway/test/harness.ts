@@ -93,8 +93,9 @@ export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOp
     ...extra,
   });
   const nsOf = (channel: string) => {
-    const i = channel.indexOf(':');
-    const name = i > 0 ? channel.slice(0, i) : '';
+    const bare = channel.startsWith('$') ? channel.slice(1) : channel;
+    const i = bare.indexOf(':');
+    const name = i > 0 ? bare.slice(0, i) : '';
     return name === '' ? config.channel.withoutNamespace : config.channel.namespaces.find((n) => n.name === name)!;
   };
   return {
