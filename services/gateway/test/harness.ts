@@ -15,7 +15,7 @@ import {
   signHmacToken,
   silentLogger,
 } from '@rotor/core';
-import type { RotorConfig } from '@rotor/core';
+import type { Broker, HistoryStore, RotorConfig } from '@rotor/core';
 import { Collector, waitFor } from '@rotor/testkit';
 import { decodeReplies, encodeCommands } from '@rotor/proto';
 import type { client } from '@rotor/proto';
@@ -73,18 +73,51 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+/**
+ * Network latency of a cluster, modelled on the memory adapters: history reads answer `readMs`
+ * late (a request to a history shard), and broker deliveries arrive `deliveryMs` late (a NATS
+ * hop), in publish order. Used to make live publications race with subscribe-time reads.
+ */
+export interface Latency {
+  readMs: number;
+  deliveryMs: number;
+}
+
+function delayedHistory(history: MemoryHistoryStore, ms: number): HistoryStore {
+  return {
+    append: (req) => history.append(req),
+    read: (req) => history.read(req).then((r) => new Promise((resolve) => setTimeout(() => resolve(r), ms))),
+    remove: (channel) => history.remove(channel),
+    close: () => history.close(),
+  };
+}
+
+function delayedBroker(broker: MemoryBroker, ms: number): Broker {
+  return {
+    setHandler: (h) => broker.setHandler(h),
+    subscribe: (c) => broker.subscribe(c),
+    unsubscribe: (c) => broker.unsubscribe(c),
+    publish: (c, pub, epoch) => void setTimeout(() => broker.publish(c, pub, epoch), ms),
+    publishJoin: (c, info) => void setTimeout(() => broker.publishJoin(c, info), ms),
+    publishLeave: (c, info) => void setTimeout(() => broker.publishLeave(c, info), ms),
+    close: () => broker.close(),
+  };
+}
+
+export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOptions> = {}, latency?: Latency): Promise<TestGateway> {
   const config = testConfig(over);
   const broker = new MemoryBroker();
   const history = new MemoryHistoryStore({ sweepIntervalMs: 0 });
   const presence = new MemoryPresenceStore({ sweepIntervalMs: 0 });
-  const publisher = new ChannelSequencer({ history, broker, sweepIntervalMs: 0 });
+  const gatewayHistory = latency === undefined ? history : delayedHistory(history, latency.readMs);
+  const publisherBroker = latency === undefined ? broker : delayedBroker(broker, latency.deliveryMs);
+  const publisher = new ChannelSequencer({ history, broker: publisherBroker, sweepIntervalMs: 0 });
   const controlBus = new MemoryControlBus();
   const tokenVerifier = new JoseTokenVerifier(config.client);
   const gateway = await startGateway({
     config,
     broker,
-    history,
+    history: gatewayHistory,
     presence,
     publisher,
     controlBus,
