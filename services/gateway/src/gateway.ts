@@ -55,7 +55,10 @@ export interface Gateway {
   readonly nodeId: string;
   /** Closes every connection with 3001 at once and stops listening. */
   close(): Promise<void>;
-  /** Stops accepting, disconnects clients with 3001 spread over rotor.drainWindowMs, then closes. */
+  /**
+   * Stops accepting WebSockets (503) and turns readiness off, disconnects clients with 3001 spread
+   * over rotor.drainWindowMs, then closes.
+   */
   drain(): Promise<void>;
 }
 
@@ -192,17 +195,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let draining: Promise<void> | null = null;
   const drain = (): Promise<void> => {
     draining ??= (async () => {
+      // Still listening: readiness answers 503 and upgrades are refused with 503 until close().
       gw.draining = true;
-      stopListening();
       const sessions = [...gw.sessions];
       const windowMs = Math.max(0, config.rotor.drainWindowMs);
-      const stepMs = 50;
-      const steps = Math.max(1, Math.floor(windowMs / stepMs));
-      const perStep = Math.max(1, Math.ceil(sessions.length / steps));
+      // Batches at least 50 ms apart, the last one close to the end of the window.
+      const per = Math.max(1, Math.ceil(sessions.length / Math.max(1, Math.floor(windowMs / 50))));
+      const batches = Math.ceil(sessions.length / per);
+      const pauseMs = batches > 0 ? windowMs / batches : 0;
       log.info('gateway draining', { node: nodeId, connections: sessions.length, windowMs });
-      for (let i = 0; i < sessions.length; i += perStep) {
-        for (let j = i; j < Math.min(sessions.length, i + perStep); j++) sessions[j]!.disconnect(Disconnects.shutdown);
-        if (i + perStep < sessions.length) await new Promise((r) => setTimeout(r, stepMs));
+      for (let b = 0; b < batches; b++) {
+        for (let j = b * per; j < Math.min(sessions.length, (b + 1) * per); j++) sessions[j]!.disconnect(Disconnects.shutdown);
+        if (b + 1 < batches) await new Promise((r) => setTimeout(r, pauseMs));
       }
       await close();
     })();

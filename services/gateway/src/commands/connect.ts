@@ -111,9 +111,9 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   }
 
   const result: ConnectResult = { client: s.client, version: gw.version };
-  const pingSec = Math.round(cfg.pingIntervalMs / 1000);
-  if (pingSec > 0) {
-    result.ping = pingSec;
+  if (cfg.pingIntervalMs > 0) {
+    // Whole seconds on the wire; a sub-second interval (tests) still has to announce pings.
+    result.ping = Math.max(1, Math.round(cfg.pingIntervalMs / 1000));
     if (cfg.pongTimeoutMs > 0) result.pong = true;
   }
   if (expireAt > 0) {
