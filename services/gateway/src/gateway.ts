@@ -38,7 +38,7 @@ export interface GatewayOptions extends GatewayAdapters {
   clock?: Clock;
   /** Registry to put the gateway's metrics in (default: a new one). */
   registry?: Registry;
-  /** When the hub flushes a turn's pushes (default microtask; see hub.bench.ts). */
+  /** When the hub flushes a turn's pushes (default setImmediate; see hub.ts and hub.bench.ts). */
   flushMode?: FlushMode;
   /** Extra readiness probes, e.g. the NATS connection. */
   healthChecks?: Array<() => { ok: boolean; reason?: string }>;

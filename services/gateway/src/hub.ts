@@ -154,7 +154,12 @@ export interface HubOptions {
   events: HubEvents;
   metrics: GatewayMetrics;
   clock: Clock;
-  /** When the per-turn flush runs: a microtask after the delivering callback, or setImmediate. */
+  /**
+   * When the per-turn flush runs: 'immediate' (default) flushes once per event-loop turn, after
+   * every I/O callback of the poll phase, so pushes from several broker reads share a frame;
+   * 'microtask' flushes after each delivering callback. hub.bench.ts (part B) measured 5.7 M vs
+   * 3.1 M messages/s delivered to 200 local subscribers with 'immediate'.
+   */
   flushMode?: FlushMode;
   /** A topic's pending frame is flushed early once it holds this many bytes. */
   maxFrameBytes?: number;
@@ -198,7 +203,7 @@ export class Hub implements BrokerHandler {
     this.events = opts.events;
     this.metrics = opts.metrics;
     this.clock = opts.clock;
-    this.flushMode = opts.flushMode ?? 'microtask';
+    this.flushMode = opts.flushMode ?? 'immediate';
     this.maxFrameBytes = opts.maxFrameBytes ?? 64 * 1024;
     this.maxHeld = opts.maxHeld ?? 10_000;
     this.onError = opts.onError ?? (() => undefined);
