@@ -6,7 +6,7 @@ import type { GatewayContext } from './context.ts';
 import { JoinOutcome } from './hub.ts';
 import { SessionState } from './session.ts';
 import type { Session } from './session.ts';
-import { establish, prepare, removeSubscription, unsubscribeWithPush } from './commands/establish.ts';
+import { SubscribeCancelled, establish, prepare, removeSubscription, unsubscribeWithPush } from './commands/establish.ts';
 import { serverSideSubscription } from './commands/connect.ts';
 import { SubFlag } from './subscription.ts';
 
@@ -33,7 +33,7 @@ export class GatewayControl implements ControlHandler {
         case 'subscribe':
           for (const s of this.targets(cmd)) {
             this.subscribe(s, cmd).catch((err: unknown) => {
-              this.gw.log.warn('server-side subscribe failed', { error: String(err) });
+              if (!(err instanceof SubscribeCancelled)) this.gw.log.warn('server-side subscribe failed', { error: String(err) });
             });
           }
           break;

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBroker } from '@rotor/core';
+import { waitFor } from '@rotor/testkit';
 import type { ClientInfo, Publication, StreamPosition } from '@rotor/core';
 import { Format, Hub, JoinOutcome, MemberState } from './hub.ts';
-import type { HubEncoder, HubMember, TopicSink } from './hub.ts';
+import type { HubEncoder, HubMember, HubOptions, TopicSink } from './hub.ts';
 import { GatewayMetrics } from './metrics.ts';
 
 const enc = new TextEncoder();
@@ -70,7 +71,7 @@ class Member implements HubMember {
   }
 }
 
-function setup(opts: { maxFrameBytes?: number; maxHeld?: number } = {}) {
+function setup(opts: { maxFrameBytes?: number; maxHeld?: number; positionCheck?: HubOptions['positionCheck']; clock?: { now(): number } } = {}) {
   const broker = new MemoryBroker();
   const sink = new FakeSink();
   const encoder = new FakeEncoder();
@@ -84,9 +85,9 @@ function setup(opts: { maxFrameBytes?: number; maxHeld?: number } = {}) {
       inappropriateProtocol: (m) => events.inappropriate.push(m),
     },
     metrics: new GatewayMetrics(),
-    clock: { now: () => 0 },
     flushMode: 'microtask',
     ...opts,
+    clock: opts.clock ?? { now: () => 0 },
   });
   broker.setHandler(hub);
   const pub = (offset: number, data = 'x'): Publication => ({ offset, data: enc.encode(data) });
@@ -290,4 +291,77 @@ test('a failed broker subscription fails the joiners and a later join retries', 
   const m2 = new Member(sink, Format.json, false);
   assert.equal(await attach(hub, 'c', m2, null), JoinOutcome.attached);
   assert.deepEqual([...broker.channels], ['c']);
+});
+
+test('position check: a live stream that lags the history top twice in a row is a lost position', async () => {
+  let now = 0;
+  let top: StreamPosition = { offset: 1, epoch: 'E' };
+  let reads = 0;
+  const { hub, sink, pub, deliver, events } = setup({
+    clock: { now: () => now },
+    positionCheck: {
+      periodMs: 100,
+      confirmMs: 1,
+      readTop: async () => {
+        reads++;
+        return top;
+      },
+    },
+  });
+  const m = new Member(sink, Format.json, true);
+  await attach(hub, 'c', m, { offset: 0, epoch: 'E' });
+  await deliver('c', [pub(1)]);
+  now = 1000;
+  hub.checkPositions(now);
+  await waitFor(() => reads === 1);
+  assert.deepEqual(events.insufficient, [], 'in step with the top');
+  // Publication 2 was stored but never delivered here.
+  top = { offset: 2, epoch: 'E' };
+  now = 2000;
+  hub.checkPositions(now);
+  await waitFor(() => events.insufficient.length === 1, { what: 'the lost position' });
+  assert.equal(reads, 3, 'confirmed by a second read');
+  assert.deepEqual(events.insufficient, [m]);
+});
+
+test('position check: a publication in flight during the first read is not a lost position', async () => {
+  let now = 0;
+  const tops: StreamPosition[] = [{ offset: 2, epoch: 'E' }];
+  let reads = 0;
+  const { hub, sink, pub, deliver, events } = setup({
+    clock: { now: () => now },
+    positionCheck: {
+      periodMs: 100,
+      confirmMs: 1,
+      readTop: async () => {
+        reads++;
+        return tops[0]!;
+      },
+    },
+  });
+  const m = new Member(sink, Format.json, true);
+  await attach(hub, 'c', m, { offset: 0, epoch: 'E' });
+  await deliver('c', [pub(1)]);
+  now = 1000;
+  hub.checkPositions(now);
+  await waitFor(() => reads === 1);
+  await deliver('c', [pub(2)]);
+  await waitFor(() => reads === 2, { what: 'the confirming read' });
+  await Promise.resolve();
+  assert.deepEqual(events.insufficient, []);
+  assert.deepEqual(m.messages, ['P1:x', 'P2:x']);
+});
+
+test('position check: another epoch at the top is a lost position', async () => {
+  let now = 0;
+  const { hub, sink, pub, deliver, events } = setup({
+    clock: { now: () => now },
+    positionCheck: { periodMs: 100, confirmMs: 1, readTop: async () => ({ offset: 1, epoch: 'NEW' }) },
+  });
+  const m = new Member(sink, Format.protobuf, true);
+  await attach(hub, 'c', m, { offset: 0, epoch: 'E' });
+  await deliver('c', [pub(1)]);
+  now = 1000;
+  hub.checkPositions(now);
+  await waitFor(() => events.insufficient.length === 1, { what: 'the lost position' });
 });

@@ -170,7 +170,12 @@ export interface HubOptions {
    * subscribers that saw no publication for `periodMs` compare their live position with the
    * stream top from history; a lag or another epoch is a lost position.
    */
-  positionCheck?: { periodMs: number; readTop(channel: string): Promise<StreamPosition> };
+  positionCheck?: {
+    periodMs: number;
+    readTop(channel: string): Promise<StreamPosition>;
+    /** Delay of the confirming second read (default 2 s). */
+    confirmMs?: number;
+  };
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -397,7 +402,7 @@ export class Hub implements BrokerHandler {
         if (top.epoch === ch.epoch && top.offset <= ch.last) return;
         if (!confirming) {
           ch.checking = true;
-          setTimeout(() => this.checkPosition(ch, readTop, true), POSITION_CONFIRM_MS).unref();
+          setTimeout(() => this.checkPosition(ch, readTop, true), this.positionCheck?.confirmMs ?? POSITION_CONFIRM_MS).unref();
           return;
         }
         this.lostPosition(ch);
@@ -478,6 +483,15 @@ export class Hub implements BrokerHandler {
   onPublication(channel: string, pub: Publication, epoch: string): void {
     const ch = this.channels.get(channel);
     if (ch === undefined) return;
+    // A broker handler must not throw (broker.ts): a failure is reported, never propagated.
+    try {
+      this.publication(ch, pub, epoch);
+    } catch (err) {
+      this.onError(err, 'publication');
+    }
+  }
+
+  private publication(ch: HubChannel, pub: Publication, epoch: string): void {
     ch.received++;
     if (pub.offset > 0) {
       if (ch.posKnown) {
@@ -519,17 +533,24 @@ export class Hub implements BrokerHandler {
   }
 
   onJoin(channel: string, info: ClientInfo): void {
-    const ch = this.channels.get(channel);
-    if (ch === undefined) return;
-    if (ch.counts[JL]! > 0) this.append(ch, JL, this.encoder.join(ch.prepared, info, Format.json));
-    if (ch.counts[JL + 1]! > 0) this.append(ch, JL + 1, this.encoder.join(ch.prepared, info, Format.protobuf));
+    this.presenceEvent(channel, info, true);
   }
 
   onLeave(channel: string, info: ClientInfo): void {
+    this.presenceEvent(channel, info, false);
+  }
+
+  private presenceEvent(channel: string, info: ClientInfo, join: boolean): void {
     const ch = this.channels.get(channel);
     if (ch === undefined) return;
-    if (ch.counts[JL]! > 0) this.append(ch, JL, this.encoder.leave(ch.prepared, info, Format.json));
-    if (ch.counts[JL + 1]! > 0) this.append(ch, JL + 1, this.encoder.leave(ch.prepared, info, Format.protobuf));
+    try {
+      for (let fmt = 0 as Format; fmt <= 1; fmt++) {
+        if (ch.counts[JL + fmt]! === 0) continue;
+        this.append(ch, JL + fmt, join ? this.encoder.join(ch.prepared, info, fmt) : this.encoder.leave(ch.prepared, info, fmt));
+      }
+    } catch (err) {
+      this.onError(err, join ? 'join' : 'leave');
+    }
   }
 
   private encodePub(ch: unknown, pub: Publication, fmt: Format): Uint8Array {

@@ -105,8 +105,10 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
         s.disconnect(MESSAGE_TOO_BIG);
         return;
       }
-      // uWS neuters the buffer when this callback returns: copy before anything can await.
-      s.receive(new Uint8Array(message.slice(0)));
+      // uWS neuters the buffer when this callback returns. The frame is decoded synchronously
+      // into copies (@rotor/proto never aliases its input); receive() copies it only when it has
+      // to wait behind a running command.
+      s.receive(new Uint8Array(message));
     },
     close: (ws: WebSocket<SocketData>) => {
       ws.getUserData().session.onClose();

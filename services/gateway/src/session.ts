@@ -84,7 +84,10 @@ export class Session {
 
   // ---- inbound ----------------------------------------------------------------------------
 
-  /** A copied inbound frame. */
+  /**
+   * An inbound frame. It may be a view of uWS's buffer, valid only during this call: it is decoded
+   * now, or copied if it has to wait.
+   */
   receive(frame: Uint8Array): void {
     if (this.state === SessionState.closed) return;
     if (this.busy) {
@@ -93,7 +96,7 @@ export class Session {
         this.disconnect(Disconnects.tooManyRequests);
         return;
       }
-      this.queue.push(frame);
+      this.queue.push(frame.slice());
       this.queuedBytes += frame.byteLength;
       return;
     }

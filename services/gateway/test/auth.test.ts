@@ -148,3 +148,65 @@ test('refresh with an expired token closes with 3005, with another user with 350
   b.send([{ id: 2, refresh: { token: await token({ sub: 'mallory', exp: now() + 120 }) } }]);
   assert.equal((await b.waitClosed()).code, 3500);
 });
+
+test('subscription tokens with exp: the SDK refreshes them with sub_refresh', async (t) => {
+  const g = await startTestGateway({ client: { expired_sub_close_delay: '1s' }, channel: { namespaces: [{ name: 'secret' }] } });
+  t.after(() => g.close());
+  const client = new Centrifuge(g.url, { websocket: WebSocket, token: await token({ sub: 'alice' }) });
+  t.after(() => client.disconnect());
+  client.connect();
+  let calls = 0;
+  const sub = client.newSubscription('$secret:a', {
+    getToken: async () => {
+      calls++;
+      return token({ sub: 'alice', channel: '$secret:a', exp: now() + (calls === 1 ? 2 : 600) });
+    },
+  });
+  const states: number[] = [];
+  sub.on('subscribing', (ctx) => states.push(ctx.code));
+  sub.subscribe();
+  await sub.ready(5000);
+  // The first token lives 2 s: the SDK asks for a second one and sends sub_refresh.
+  await waitFor(() => g.gateway.metrics.commands[10]![0]! >= 1, { timeoutMs: 8000, what: 'a successful sub_refresh' });
+  assert.equal(calls, 2);
+  assert.deepEqual(states.slice(1), [], 'no resubscribe');
+});
+
+test('a subscription that is not refreshed gets Unsubscribe 2501 after expiry plus the grace delay', async (t) => {
+  const g = await startTestGateway({ client: { expired_sub_close_delay: '200ms' }, channel: { namespaces: [{ name: 'secret' }] } });
+  t.after(() => g.close());
+  const c = await RawClient.open(g.url);
+  t.after(() => c.close());
+  await c.connect(await token({ sub: 'alice' }));
+  c.send([{ id: 2, subscribe: { channel: '$secret:a', token: await token({ sub: 'alice', channel: '$secret:a', exp: now() + 1 }) } }]);
+  const r = (await c.reply(2)).subscribe!;
+  assert.equal(r.expires, true);
+  const push = await c.replies.waitForMatch((x) => x.push?.unsubscribe !== undefined, 'an Unsubscribe push', 6000);
+  assert.deepEqual({ channel: push.push?.channel, code: push.push?.unsubscribe?.code }, { channel: '$secret:a', code: 2501 });
+  assert.equal(c.closeCode, 0, 'the connection stays');
+  // sub_refresh for a channel that is not subscribed answers 103.
+  c.send([{ id: 3, subRefresh: { channel: '$secret:a', token: await token({ sub: 'alice', channel: '$secret:a' }) } }]);
+  assert.equal((await c.reply(3)).error?.code, 103);
+});
+
+test('the personal channel is a server-side subscription of every authenticated user', async (t) => {
+  const g = await startTestGateway({ client: { subscribe_to_user_personal_channel: { enabled: true } } });
+  t.after(() => g.close());
+  const c = await RawClient.open(g.url);
+  t.after(() => c.close());
+  const r = await c.connect(await token({ sub: 'alice' }));
+  assert.deepEqual(Object.keys(r.connect?.subs ?? {}), ['#alice']);
+  await g.publish('#alice', { hi: 1 });
+  const pub = await c.replies.waitForMatch((x) => x.push?.pub !== undefined, 'a publication');
+  assert.equal(pub.push?.channel, '#alice');
+});
+
+test('?cf_protocol=protobuf selects protobuf without a subprotocol', async (t) => {
+  const g = await startTestGateway();
+  t.after(() => g.close());
+  const c = await RawClient.open(`${g.url}?cf_protocol=protobuf`, { format: 'protobuf', protocols: [] });
+  t.after(() => c.close());
+  const r = await c.connect(await token({ sub: 'alice' }));
+  assert.ok(r.connect?.client);
+  assert.equal(g.gateway.metrics.connections[1], 1);
+});

@@ -11,7 +11,7 @@ import type { Session } from '../session.ts';
 import { SessionState } from '../session.ts';
 import { SubFlag, Subscription } from '../subscription.ts';
 import type { ConnectRequest, ConnectResult, SubscribeResult } from '../wire-types.ts';
-import { establish, prepare, removeSubscription } from './establish.ts';
+import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
 import type { Prepared } from './establish.ts';
 
 export async function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> {
@@ -99,7 +99,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
         }),
       );
     } catch (err) {
-      if (s.closed) return;
+      if (s.closed || err instanceof SubscribeCancelled) return;
       for (const sub of subs) removeSubscription(s, sub, true);
       gw.removeUserSession(s);
       if (!(err instanceof RotorError)) gw.log.warn('server-side subscription failed', { error: String(err) });

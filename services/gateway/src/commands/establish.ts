@@ -43,7 +43,18 @@ export function subscriberInfo(s: Session, sub: Subscription): ClientInfo {
   return info;
 }
 
-/** Phase 1. `sub` must already be in `s.subs`. Throws RotorError (or anything, = internal). */
+/** The subscription was removed (its connection closed) while it was being prepared. */
+export class SubscribeCancelled extends Error {
+  constructor() {
+    super('subscription removed while it was prepared');
+    this.name = 'SubscribeCancelled';
+  }
+}
+
+/**
+ * Phase 1. `sub` must already be in `s.subs`. Throws RotorError (or anything, = internal), or
+ * SubscribeCancelled when the connection went away meanwhile (nothing to answer then).
+ */
 export async function prepare(s: Session, sub: Subscription, opts: PrepareOptions): Promise<Prepared> {
   const gw = s.gw;
   const ch = gw.hub.join(sub.channel, sub);
@@ -53,8 +64,14 @@ export async function prepare(s: Session, sub: Subscription, opts: PrepareOption
   } catch {
     throw new RotorError(Errors.internal, 'channel subscription failed');
   }
+  if (sub.hub !== ch) throw new SubscribeCancelled();
   if (sub.has(SubFlag.presence)) {
     await gw.adapters.presence.add(sub.channel, subscriberInfo(s, sub), gw.config.rotor.presenceTtlMs);
+    if (sub.hub !== ch) {
+      // Removed while the entry was written: take it out again, or it would linger until its TTL.
+      await gw.adapters.presence.remove(sub.channel, s.client);
+      throw new SubscribeCancelled();
+    }
   }
   const result: SubscribeResult = {};
   const now = gw.clock.now();

@@ -8,7 +8,7 @@ import { canHistory, canPresence, canSubscribeWithoutToken } from '../permission
 import type { Session } from '../session.ts';
 import { SubFlag, Subscription } from '../subscription.ts';
 import type { SubscribeRequest } from '../wire-types.ts';
-import { establish, prepare, removeSubscription } from './establish.ts';
+import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
 
 /** SubscribeRequest.flag bit asking for error 112 instead of recovered=false. */
 const FLAG_REJECT_UNRECOVERED = 2;
@@ -124,7 +124,7 @@ async function subscribe(
       data: claims?.data,
     });
   } catch (err) {
-    if (s.closed) return;
+    if (s.closed || err instanceof SubscribeCancelled) return;
     removeSubscription(s, sub, true);
     if (!(err instanceof RotorError)) gw.log.warn('subscribe failed', { error: String(err) });
     const e = RotorError.from(err);
