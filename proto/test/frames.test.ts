@@ -88,6 +88,18 @@ describe('decodeCommands (JSON)', () => {
     assert.ok(r.ok && r.commands[0]?.id === 9);
   });
 
+  test('decoded bytes do not alias a Node Buffer frame either (Buffer#slice is a view)', () => {
+    for (const format of formats) {
+      const frame = Buffer.from(encodeCommand({ id: 1, publish: { channel: 'c', data: enc.encode('{"a":1}') } }, format));
+      const r = decodeCommands(frame, format, limits);
+      assert.ok(r.ok);
+      const data = r.commands[0]?.publish?.data;
+      assert.equal(data?.constructor, Uint8Array);
+      frame.fill(0x20);
+      assert.equal(dec.decode(data), '{"a":1}');
+    }
+  });
+
   test('decoded bytes do not alias the frame', () => {
     const frame = enc.encode('{"id":1,"publish":{"channel":"c","data":{"a":1}}}');
     const r = commandsOf(frame);

@@ -29,7 +29,9 @@ export class Reader {
   hi = 0;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
-    this.buf = buf;
+    // A Node Buffer's slice() is a view, not a copy: read through a plain Uint8Array so that
+    // decoded bytes never alias the input.
+    this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.len = end;
   }
