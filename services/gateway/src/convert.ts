@@ -1,4 +1,5 @@
 // Conversions between core's domain types and the client-protocol messages.
+import { isJson } from '@rotor/proto';
 import type { ClientInfo, Publication } from '@rotor/core';
 import type * as W from './wire-types.ts';
 
@@ -21,4 +22,13 @@ export function toWirePublications(pubs: readonly Publication[]): W.Publication[
   const out = new Array<W.Publication>(pubs.length);
   for (let i = 0; i < pubs.length; i++) out[i] = toWirePublication(pubs[i]!);
   return out;
+}
+
+/**
+ * Whether every payload can be embedded in the JSON protocol. A JSON client cannot receive any
+ * other payload (PROTOCOL.md §1.1: the server closes it with 3506 instead).
+ */
+export function allJson(pubs: readonly Publication[]): boolean {
+  for (const p of pubs) if (!isJson(p.data)) return false;
+  return true;
 }

@@ -263,3 +263,48 @@ test('a valid subscription token opens a private channel; an expired one answers
   assert.deepEqual(await got.waitFor(1), [{ ok: true }]);
   await waitFor(() => g.gateway.metrics.subscriptions === 1);
 });
+
+test('binary payloads: JSON clients are closed with 3506 (live, history, recovery); protobuf clients receive them', async (t) => {
+  const g = await startTestGateway({
+    channel: { without_namespace: { ...open, history_size: 10, history_ttl: '60s', allow_history_for_client: true, allow_recovery: true } },
+  });
+  t.after(() => g.close());
+  const binary = new Uint8Array([0xde, 0xad, 0xbe, 0xef]);
+  const json = await RawClient.open(g.url);
+  const proto = await RawClient.open(g.url, { format: 'protobuf' });
+  t.after(() => [json, proto].forEach((c) => c.close()));
+  for (const c of [json, proto]) {
+    await c.connect(await token({ sub: 'u' }));
+    c.send([{ id: 2, subscribe: { channel: 'bin' } }]);
+    await c.reply(2);
+  }
+  await g.publish('bin', binary);
+  assert.equal((await json.waitClosed()).code, 3506);
+  const pub = await proto.replies.waitForMatch((r) => r.push?.pub !== undefined, 'the binary publication');
+  assert.deepEqual([...pub.push!.pub!.data!], [...binary]);
+
+  const reader = await RawClient.open(g.url);
+  t.after(() => reader.close());
+  await reader.connect(await token({ sub: 'r' }));
+  reader.send([{ id: 2, history: { channel: 'bin', limit: 10 } }]);
+  assert.equal((await reader.waitClosed()).code, 3506);
+
+  const recovering = await RawClient.open(g.url);
+  t.after(() => recovering.close());
+  await recovering.connect(await token({ sub: 'r' }));
+  const { epoch } = await g.publish('bin', { n: 1 });
+  recovering.send([{ id: 2, subscribe: { channel: 'bin', recoverable: true, recover: true, offset: 0, epoch } }]);
+  assert.equal((await recovering.waitClosed()).code, 3506);
+});
+
+test('connect: channels remembered in ConnectRequest.subs come back only where the client may subscribe itself', async (t) => {
+  const g = await startTestGateway({
+    channel: { namespaces: [{ name: 'open', allow_subscribe_for_client: true }, { name: 'shut' }] },
+  });
+  t.after(() => g.close());
+  const c = await RawClient.open(g.url);
+  t.after(() => c.close());
+  c.send([{ id: 1, connect: { token: await token({ sub: 'u' }), subs: { 'open:a': { recover: true }, 'shut:b': { recover: true }, 'nope:c': {} } } }]);
+  const r = await c.reply(1);
+  assert.deepEqual(Object.keys(r.connect?.subs ?? {}), ['open:a']);
+});

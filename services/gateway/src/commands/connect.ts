@@ -7,6 +7,7 @@
 import { Disconnects, Errors, RotorError } from '@rotor/core';
 import type { ErrorCode, TokenSubOptions } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
+import { canSubscribeWithoutToken } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import { SessionState } from '../session.ts';
 import { SubFlag, Subscription } from '../subscription.ts';
@@ -64,6 +65,19 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   if (personal.enabled && user !== '') {
     const ch = gw.rules.personalChannel(user, personal.personalChannelNamespace);
     if (!channels.has(ch)) channels.set(ch, {});
+  }
+  // Server-side channels the client remembers (ConnectRequest.subs, e.g. added earlier through the
+  // server API) come back only where it could subscribe by itself (PROTOCOL.md §4.9).
+  if (req.subs !== undefined) {
+    for (const channel of Object.keys(req.subs)) {
+      if (channels.has(channel)) continue;
+      const r = gw.rules.resolve(channel);
+      if (!r.ok || r.channel.isPrivate || r.channel.namespace.subscribeProxyEnabled) continue;
+      const rc = r.channel;
+      const allowed =
+        gw.rules.isUserAllowed(rc, user) || (!rc.userLimited && canSubscribeWithoutToken(rc.namespace, { user })) || cfg.insecure;
+      if (allowed) channels.set(channel, {});
+    }
   }
   if (channels.size > cfg.channelLimit) {
     s.disconnect(Disconnects.channelLimit);

@@ -8,8 +8,8 @@
 //             publish the join, start expiry and presence refresh.
 //
 // A failure in prepare leaves nothing behind (`removeSubscription` undoes it).
-import { Errors, RotorError, cacheRecovery, isStreamRecovered, recoveryRead } from '@rotor/core';
-import type { ClientInfo, ReadResult, StreamPosition } from '@rotor/core';
+import { Disconnects, Errors, RotorError, cacheRecovery, isStreamRecovered, recoveryRead } from '@rotor/core';
+import type { ClientInfo, Publication, ReadResult, StreamPosition } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
 import type { HubChannel } from '../hub.ts';
 import { RecoveryOutcome } from '../metrics.ts';
@@ -17,7 +17,8 @@ import type { Session } from '../session.ts';
 import { SubFlag } from '../subscription.ts';
 import type { Subscription } from '../subscription.ts';
 import type { SubscribeResult } from '../wire-types.ts';
-import { toWirePublications } from '../convert.ts';
+import { allJson, toWirePublications } from '../convert.ts';
+import { Format } from '../hub.ts';
 
 export interface PrepareOptions {
   /** The client's position when it asks to recover (and recovery is on); else null. */
@@ -93,7 +94,7 @@ export async function prepare(s: Session, sub: Subscription, opts: PrepareOption
       const latest = read.publications[0] ?? null;
       const r = cacheRecovery(recover, latest, read.position);
       finishRecovery(s, result, r.recovered, opts.rejectUnrecovered);
-      if (r.recovered) result.publications = toWirePublications(r.publications);
+      if (r.recovered) result.publications = jsonSafe(s, r.publications);
       result.offset = read.position.offset;
     } else if (recover !== null) {
       const limit = gw.config.client.recoveryMaxPublicationLimit;
@@ -103,7 +104,7 @@ export async function prepare(s: Session, sub: Subscription, opts: PrepareOption
       // Recovered: the publications take the client from its offset to the top, and the reply
       // carries the client's offset (PROTOCOL.md §4.5). Otherwise: no publications, the top.
       if (recovered) {
-        result.publications = toWirePublications(read.publications);
+        result.publications = jsonSafe(s, read.publications);
         result.offset = recover.offset;
       } else {
         result.offset = read.position.offset;
@@ -116,6 +117,15 @@ export async function prepare(s: Session, sub: Subscription, opts: PrepareOption
     position = read.position;
   }
   return { channel: ch, result, position };
+}
+
+/** Recovered publications for the reply; a JSON client that cannot take them is closed (3506). */
+function jsonSafe(s: Session, pubs: Publication[]): ReturnType<typeof toWirePublications> {
+  if (s.format === Format.json && !allJson(pubs)) {
+    s.disconnect(Disconnects.inappropriateProtocol);
+    throw new SubscribeCancelled();
+  }
+  return toWirePublications(pubs);
 }
 
 function finishRecovery(s: Session, result: SubscribeResult, recovered: boolean, rejectUnrecovered: boolean): void {
@@ -142,7 +152,13 @@ export function establish(s: Session, sub: Subscription, prepared: Prepared): Jo
   if (outcome === JoinOutcome.insufficient || s.closed) return outcome;
   sub.flags |= SubFlag.established;
   gw.metrics.subscriptions++;
-  if (sub.has(SubFlag.joinLeave)) gw.adapters.broker.publishJoin(sub.channel, subscriberInfo(s, sub));
+  if (sub.has(SubFlag.joinLeave)) {
+    try {
+      gw.adapters.broker.publishJoin(sub.channel, subscriberInfo(s, sub));
+    } catch (err) {
+      gw.log.warn('join publish failed', { error: String(err) });
+    }
+  }
   gw.keepalive.subscribed(s, sub);
   return outcome;
 }

@@ -3,7 +3,8 @@
 // before) a position; a since epoch that is not the current one → 112.
 import { Disconnects, Errors, RotorError } from '@rotor/core';
 import type { ReadRequest } from '@rotor/core';
-import { toWirePublications } from '../convert.ts';
+import { allJson, toWirePublications } from '../convert.ts';
+import { Format } from '../hub.ts';
 import { canHistory } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import type { HistoryRequest } from '../wire-types.ts';
@@ -48,6 +49,10 @@ export function handleHistory(s: Session, id: number, req: HistoryRequest): Prom
       if (s.closed) return;
       if (read.since !== undefined && read.since.epoch !== '' && read.since.epoch !== r.position.epoch) {
         s.replyError(id, Errors.unrecoverablePosition);
+        return;
+      }
+      if (s.format === Format.json && !allJson(r.publications)) {
+        s.disconnect(Disconnects.inappropriateProtocol);
         return;
       }
       s.reply(id, {
