@@ -207,3 +207,24 @@ test('drain closes every connection with 3001, the SDK reconnects elsewhere, new
   // Closed after the drain: nothing listens anymore.
   await assert.rejects(RawClient.open(g.url));
 });
+
+test('extraRoutes mounts more routes on the same app and port', async (t) => {
+  const g = await startTestGateway(
+    {},
+    {
+      extraRoutes: (app) => {
+        app.post('/api/ping', (res) => {
+          res.writeHeader('Content-Type', 'application/json').end('{"result":{}}');
+        });
+      },
+    },
+  );
+  t.after(() => g.close());
+  const r = await fetch(`${g.httpUrl}/api/ping`, { method: 'POST', body: '{}' });
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { result: {} });
+  // The WebSocket endpoint still works next to it.
+  const c = await RawClient.open(g.url);
+  t.after(() => c.close());
+  assert.ok((await c.connect(await token({ sub: 'u' }))).connect);
+});
