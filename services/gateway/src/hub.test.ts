@@ -71,7 +71,7 @@ class Member implements HubMember {
   }
 }
 
-function setup(opts: { maxFrameBytes?: number; maxHeld?: number; positionCheck?: HubOptions['positionCheck']; clock?: { now(): number } } = {}) {
+function setup(opts: { maxFrameBytes?: number; maxHeld?: number; maxHeldBytes?: number; positionCheck?: HubOptions['positionCheck']; clock?: { now(): number } } = {}) {
   const broker = new MemoryBroker();
   const sink = new FakeSink();
   const encoder = new FakeEncoder();
@@ -250,6 +250,16 @@ test('held publications beyond the limit make joiners insufficient instead of gr
   await ch.ready;
   for (let i = 1; i <= 5; i++) hub.onPublication('c', pub(i), 'E');
   assert.ok((ch.held?.length ?? 0) <= 2);
+  assert.equal(hub.completeJoin(ch, joiner, { offset: 0, epoch: 'E' }), JoinOutcome.insufficient);
+});
+
+test('held payload bytes are bounded too', async () => {
+  const { hub, sink, pub } = setup({ maxHeldBytes: 10 });
+  const joiner = new Member(sink, Format.json, true);
+  const ch = hub.join('c', joiner);
+  await ch.ready;
+  for (let i = 1; i <= 5; i++) hub.onPublication('c', pub(i, 'abcdef'), 'E');
+  assert.ok(ch.heldBytes <= 12);
   assert.equal(hub.completeJoin(ch, joiner, { offset: 0, epoch: 'E' }), JoinOutcome.insufficient);
 });
 

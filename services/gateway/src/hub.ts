@@ -122,6 +122,7 @@ export class HubChannel {
   joining = 0;
   waiters: HubMember[] | null = null;
   held: Held[] | null = null;
+  heldBytes = 0;
   heldBase = 0;
   // Pending pushes of the current turn, per topic slot.
   readonly pending: Uint8Array[][] = [[], [], [], []];
@@ -163,8 +164,12 @@ export interface HubOptions {
   flushMode?: FlushMode;
   /** A topic's pending frame is flushed early once it holds this many bytes. */
   maxFrameBytes?: number;
-  /** Live publications held for joining members; beyond this, joiners get insufficient state. */
+  /**
+   * Live publications (and their payload bytes) held for joining members; beyond either bound the
+   * joiners of that moment get insufficient state instead of the buffer growing.
+   */
   maxHeld?: number;
+  maxHeldBytes?: number;
   /**
    * Periodic position check (client.channel_position_check_delay): channels with positioned
    * subscribers that saw no publication for `periodMs` compare their live position with the
@@ -196,6 +201,7 @@ export class Hub implements BrokerHandler {
   private readonly flushMode: FlushMode;
   private readonly maxFrameBytes: number;
   private readonly maxHeld: number;
+  private readonly maxHeldBytes: number;
   private readonly onError: (err: unknown, what: string) => void;
   private readonly flushBound = (): void => this.flush();
   private readonly positionCheck: HubOptions['positionCheck'] | null;
@@ -211,6 +217,7 @@ export class Hub implements BrokerHandler {
     this.flushMode = opts.flushMode ?? 'immediate';
     this.maxFrameBytes = opts.maxFrameBytes ?? 64 * 1024;
     this.maxHeld = opts.maxHeld ?? 10_000;
+    this.maxHeldBytes = opts.maxHeldBytes ?? 16 * 1024 * 1024;
     this.onError = opts.onError ?? (() => undefined);
     this.positionCheck = opts.positionCheck ?? null;
     this.positionRounds =
@@ -329,6 +336,7 @@ export class Hub implements BrokerHandler {
     if (ch.joining === 0) {
       ch.heldBase += ch.held?.length ?? 0;
       ch.held = null;
+      ch.heldBytes = 0;
     }
   }
 
@@ -522,12 +530,14 @@ export class Hub implements BrokerHandler {
       this.append(ch, PUB + 1, encProto);
     }
     if (ch.held !== null) {
-      if (ch.held.length >= this.maxHeld) {
+      if (ch.held.length >= this.maxHeld || ch.heldBytes >= this.maxHeldBytes) {
         // Joiners that needed these can no longer be served from the live stream.
         ch.heldBase += ch.held.length;
         ch.held = [];
+        ch.heldBytes = 0;
       }
       ch.held.push({ pub, epoch, enc: [encJson, encProto] });
+      ch.heldBytes += pub.data.byteLength;
     }
     if (ch.waiters !== null) this.releaseWaiters(ch);
   }

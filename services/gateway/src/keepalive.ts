@@ -77,8 +77,10 @@ export class Keepalive {
     this.expiry = new BucketScheduler<Session>({ onDue: (s) => this.expiryDue(s), resolutionMs, clock, autoStart: false, onError });
     this.presenceRounds = new Rounds<Session>(Math.max(1, cfg.presenceUpdateIntervalMs), now);
     this.sweepNextAt = now;
-    const ticks = [this.presenceRounds.tickMs, resolutionMs, 100];
-    if (this.pings !== null) ticks.push(this.pings.tickMs, slowSweepMs / b);
+    // Every round catches up on the buckets that came due, so the driver need not tick once per
+    // bucket: 50 ms unless a configured delay asks for finer steps (tests).
+    const ticks = [this.presenceRounds.tickMs, resolutionMs, slowSweepMs / 2, 50];
+    if (this.pings !== null) ticks.push(this.pings.tickMs);
     if (cfg.pongTimeoutMs > 0) ticks.push(cfg.pongTimeoutMs / 4);
     this.tickMs = Math.max(5, Math.min(...ticks));
   }

@@ -297,8 +297,9 @@ export class Session {
     const ws = this.ws;
     if (ws === null || this.state === SessionState.closed) return;
     this.gw.metrics.disconnect(d.code);
-    // uWS runs the close handler (onClose) synchronously inside end().
-    ws.end(d.code, d.reason);
+    // uWS runs the close handler (onClose) synchronously inside end(). A close reason may hold at
+    // most 123 bytes (RFC 6455); application reasons from the server API are cut to fit.
+    ws.end(d.code, d.reason.length <= 40 ? d.reason : closeReason(d.reason));
   }
 
   /** The WebSocket is gone (uWS close handler): release everything this connection held. */
@@ -330,6 +331,18 @@ export class Session {
   subscription(channel: string): Subscription | undefined {
     return this.subs?.get(channel);
   }
+}
+
+const encoder = new TextEncoder();
+
+/** The longest prefix of `reason` that fits a close frame (123 UTF-8 bytes). */
+export function closeReason(reason: string): Uint8Array {
+  const bytes = encoder.encode(reason);
+  if (bytes.length <= 123) return bytes;
+  let end = 123;
+  // Do not cut a multi-byte character: back up to the start of one.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
 }
 
 function commandKind(cmd: Command): CommandKind {
