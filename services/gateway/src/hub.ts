@@ -434,7 +434,8 @@ export class Hub implements BrokerHandler {
     const parts: Uint8Array[] = [];
     for (let i = Math.max(0, m.heldFrom - ch.heldBase); i < held.length; i++) {
       const h = held[i]!;
-      if (afterOffset >= 0) {
+      // Offset 0 (published without history, e.g. skip_history) carries no position: delivered.
+      if (afterOffset >= 0 && h.pub.offset > 0) {
         if (h.epoch !== epoch) return false;
         if (h.pub.offset <= afterOffset) continue;
         if (h.pub.offset !== expected) return false;

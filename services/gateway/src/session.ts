@@ -101,6 +101,17 @@ export class Session {
       return;
     }
     this.processFrame(frame);
+    this.drainQueue();
+  }
+
+  /** Runs queued frames until one awaits (a loop, not recursion: up to MAX_QUEUED_FRAMES). */
+  private drainQueue(): void {
+    const q = this.queue;
+    while (!this.busy && q !== null && q.length > 0 && this.state !== SessionState.closed) {
+      const next = q.shift()!;
+      this.queuedBytes -= next.byteLength;
+      this.processFrame(next);
+    }
   }
 
   private processFrame(frame: Uint8Array): void {
@@ -122,7 +133,10 @@ export class Session {
       if (pending !== undefined) {
         this.busy = true;
         pending.then(
-          () => this.runCommands(cmds, i + 1),
+          () => {
+            this.runCommands(cmds, i + 1);
+            this.drainQueue();
+          },
           (err: unknown) => {
             this.gw.log.error('command failed unexpectedly', { client: this.client, error: String(err) });
             this.disconnect(Disconnects.internal);
@@ -133,12 +147,6 @@ export class Session {
     }
     this.flushOut();
     this.busy = false;
-    const q = this.queue;
-    if (q !== null && q.length > 0 && this.state !== SessionState.closed) {
-      const next = q.shift()!;
-      this.queuedBytes -= next.byteLength;
-      this.processFrame(next);
-    }
   }
 
   private dispatchTimed(cmd: Command): Promise<void> | undefined {

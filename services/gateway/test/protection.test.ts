@@ -308,3 +308,26 @@ test('connect: channels remembered in ConnectRequest.subs come back only where t
   const r = await c.reply(1);
   assert.deepEqual(Object.keys(r.connect?.subs ?? {}), ['open:a']);
 });
+
+test('history: limit clamped to client.history_max_publication_limit, reverse from offset 0 is 107', async (t) => {
+  const g = await startTestGateway({
+    client: { history_max_publication_limit: 3 },
+    channel: { without_namespace: { history_size: 50, history_ttl: '60s', allow_history_for_client: true } },
+  });
+  t.after(() => g.close());
+  for (let i = 1; i <= 10; i++) await g.publish('h', { n: i });
+  const c = await RawClient.open(g.url);
+  t.after(() => c.close());
+  await c.connect(await token({ sub: 'u' }));
+  c.send([
+    { id: 2, history: { channel: 'h', limit: -1 } },
+    { id: 3, history: { channel: 'h', limit: 10, reverse: true } },
+    { id: 4, history: { channel: 'h', limit: 2, since: { offset: 0, epoch: '' }, reverse: true } },
+    { id: 5, history: { channel: 'h', limit: 5, since: { offset: 10, epoch: '' } } },
+  ]);
+  assert.deepEqual((await c.reply(2)).history?.publications?.map((p) => p.offset), [1, 2, 3]);
+  assert.deepEqual((await c.reply(3)).history?.publications?.map((p) => p.offset), [10, 9, 8]);
+  assert.equal((await c.reply(4)).error?.code, 107);
+  const top = (await c.reply(5)).history!;
+  assert.deepEqual({ n: top.publications?.length ?? 0, offset: top.offset }, { n: 0, offset: 10 });
+});
