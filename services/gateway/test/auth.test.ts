@@ -88,7 +88,8 @@ test('an expired connection token answers 109; the SDK gets a new one through ge
 });
 
 test('an expiring connection is told its ttl and refreshes before it expires', async (t) => {
-  const g = await startTestGateway({ client: { expired_close_delay: '1s' } });
+  // The ttl is in whole seconds (rounded up, as the exp claim is), so the grace must cover a second.
+  const g = await startTestGateway({ client: { expired_close_delay: '3s' } });
   t.after(() => g.close());
   let refreshes = 0;
   const client = new Centrifuge(g.url, {
@@ -150,7 +151,7 @@ test('refresh with an expired token closes with 3005, with another user with 350
 });
 
 test('subscription tokens with exp: the SDK refreshes them with sub_refresh', async (t) => {
-  const g = await startTestGateway({ client: { expired_sub_close_delay: '1s' }, channel: { namespaces: [{ name: 'secret' }] } });
+  const g = await startTestGateway({ client: { expired_sub_close_delay: '3s' }, channel: { namespaces: [{ name: 'secret' }] } });
   t.after(() => g.close());
   const client = new Centrifuge(g.url, { websocket: WebSocket, token: await token({ sub: 'alice' }) });
   t.after(() => client.disconnect());
