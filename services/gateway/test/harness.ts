@@ -15,7 +15,7 @@ import {
   signHmacToken,
   silentLogger,
 } from '@rotor/core';
-import type { Broker, HistoryStore, RotorConfig } from '@rotor/core';
+import type { Broker, Clock, HistoryStore, RotorConfig } from '@rotor/core';
 import { Collector, waitFor } from '@rotor/testkit';
 import { decodeReplies, encodeCommands } from '@rotor/proto';
 import type { client } from '@rotor/proto';
@@ -104,10 +104,17 @@ function delayedBroker(broker: MemoryBroker, ms: number): Broker {
   };
 }
 
-export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOptions> = {}, latency?: Latency): Promise<TestGateway> {
+export interface TestOptions {
+  latency?: Latency;
+  /** Clock of the history store (meta expiry → new epochs). */
+  historyClock?: Clock;
+}
+
+export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOptions> = {}, opts: TestOptions = {}): Promise<TestGateway> {
   const config = testConfig(over);
+  const latency = opts.latency;
   const broker = new MemoryBroker();
-  const history = new MemoryHistoryStore({ sweepIntervalMs: 0 });
+  const history = new MemoryHistoryStore({ sweepIntervalMs: 0, clock: opts.historyClock });
   const presence = new MemoryPresenceStore({ sweepIntervalMs: 0 });
   const gatewayHistory = latency === undefined ? history : delayedHistory(history, latency.readMs);
   const publisherBroker = latency === undefined ? broker : delayedBroker(broker, latency.deliveryMs);

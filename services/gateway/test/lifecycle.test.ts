@@ -228,3 +228,27 @@ test('extraRoutes mounts more routes on the same app and port', async (t) => {
   t.after(() => c.close());
   assert.ok((await c.connect(await token({ sub: 'u' }))).connect);
 });
+
+test('presence entries are refreshed every presence_update_interval', async (t) => {
+  const g = await startTestGateway({
+    client: { presence_update_interval: '200ms' },
+    channel: { without_namespace: { allow_subscribe_for_client: true, presence: true } },
+  });
+  t.after(() => g.close());
+  let adds = 0;
+  const add = g.presence.add.bind(g.presence);
+  g.presence.add = (channel, info, ttlMs) => {
+    adds++;
+    return add(channel, info, ttlMs);
+  };
+  const c = await RawClient.open(g.url);
+  t.after(() => c.close());
+  await c.connect(await token({ sub: 'alice' }));
+  c.send([{ id: 2, subscribe: { channel: 'room' } }]);
+  await c.reply(2);
+  await waitFor(() => adds >= 3, { timeoutMs: 3000, what: 'two presence refreshes after the subscribe' });
+  assert.equal((await g.presence.stats('room')).numClients, 1);
+  c.send([{ id: 3, unsubscribe: { channel: 'room' } }]);
+  await c.reply(3);
+  await waitFor(async () => (await g.presence.stats('room')).numClients === 0, { what: 'presence removal' });
+});

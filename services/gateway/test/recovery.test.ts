@@ -5,6 +5,7 @@ import { Centrifuge } from 'centrifuge';
 import { Centrifuge as CentrifugeProtobuf } from 'centrifuge/build/protobuf';
 import type { Subscription } from 'centrifuge';
 import { Collector, deferred, waitFor } from '@rotor/testkit';
+import { ManualClock } from '@rotor/core/testing';
 import WebSocket from 'ws';
 import { RawClient, startTestGateway, token } from './harness.ts';
 
@@ -103,6 +104,42 @@ for (const [name, Sdk] of builds) {
   });
 }
 
+test('after the stream meta expired (a new epoch), a reconnecting client is told it did not recover', async (t) => {
+  const clock = new ManualClock(Date.now());
+  const g = await startTestGateway(
+    { channel: { without_namespace: { allow_subscribe_for_client: true, history_size: 100, history_ttl: '60s', history_meta_ttl: '120s', allow_recovery: true } } },
+    {},
+    { historyClock: clock },
+  );
+  t.after(() => g.close());
+  const client = new Centrifuge(g.url, { websocket: WebSocket, token: await token({ sub: 'alice' }) });
+  t.after(() => client.disconnect());
+  client.connect();
+  const sub = client.newSubscription('news', { recoverable: true });
+  const w = watch(sub);
+  sub.subscribe();
+  await w.subscribed.waitFor(1);
+  const first = await g.publish('news', { n: 1 });
+  await w.pubs.waitFor(1);
+  client.disconnect();
+  await waitFor(() => g.gateway.metrics.subscriptions === 0, { what: 'the gateway to drop the subscription' });
+  clock.advance(121_000);
+  const second = await g.publish('news', { n: 2 });
+  assert.notEqual(second.epoch, first.epoch);
+  assert.equal(second.offset, 1);
+  client.connect();
+  const again = (await w.subscribed.waitFor(2))[1]!;
+  assert.deepEqual(
+    { recovered: again.recovered, wasRecovering: again.wasRecovering, epoch: again.streamPosition?.epoch },
+    { recovered: false, wasRecovering: true, epoch: second.epoch },
+  );
+  await g.publish('news', { n: 3 });
+  assert.deepEqual(
+    (await w.pubs.waitFor(2)).map((p) => p.n),
+    [1, 3],
+  );
+});
+
 test('recovery from another epoch is not recovered; with the reject flag it answers 112', async (t) => {
   const g = await startTestGateway(stream());
   t.after(() => g.close());
@@ -157,7 +194,7 @@ for (const [name, Sdk, latency] of [
   [`${builds[0]![0]} (slow delivery)`, builds[0]![1], { readMs: 1, deliveryMs: 8 }],
 ] as const) {
   test(`${name}: clients subscribing while publications flow get each later one once, in order`, async (t) => {
-    const g = await startTestGateway(stream(10_000), {}, latency);
+    const g = await startTestGateway(stream(10_000), {}, { latency });
     t.after(() => g.close());
     const total = 1500;
     const clients: Array<{ sub: Subscription; w: ReturnType<typeof watch> }> = [];
