@@ -2,7 +2,7 @@
 // control handling, health and metrics — from injected adapters, so the same code runs embedded
 // (memory adapters) and in cluster mode (NATS adapters).
 import { randomUUID } from 'node:crypto';
-import { ChannelRules, Disconnects, Unsubscribes, systemClock } from '@rotor/core';
+import { ChannelRules, Disconnects, Unsubscribes, sharedCoarseClock, systemClock } from '@rotor/core';
 import type { Clock, RotorConfig } from '@rotor/core';
 import type { Registry } from 'prom-client';
 import type { GatewayCodec } from './codec.ts';
@@ -100,7 +100,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     encoder: codec,
     events,
     metrics,
-    clock,
+    // Read once per publication (for position checks, which work in tens of seconds): the shared
+    // coarse clock spares a Date.now() per publication unless a clock was injected.
+    clock: opts.clock ?? sharedCoarseClock(),
     flushMode: opts.flushMode,
     positionCheck: {
       periodMs: config.client.channelPositionCheckDelayMs,
