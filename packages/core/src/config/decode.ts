@@ -2,6 +2,7 @@
 // configuration, which starts as the defaults. Every type and range problem is recorded; decoding
 // continues past problems so one run reports all of them.
 import { createPublicKey } from 'node:crypto';
+import { compileGoRegex } from '../channels.ts';
 import { parseDuration } from './duration.ts';
 import { describe, joinPath, type Problems } from './problems.ts';
 import { namespaceOptionFields, propName, v5Hints, type Field, type StringCheck } from './schema.ts';
@@ -196,11 +197,13 @@ function checkString(check: StringCheck, value: string): string | null {
     case 'nonEmpty':
       return null; // the caller rejects ''
     case 'regex':
+      // The same compilation the server uses (Go RE2 syntax such as (?P<name>…) is translated).
       try {
-        new RegExp(value);
+        compileGoRegex(value);
         return null;
       } catch (err) {
-        return `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`;
+        const cause = (err as Error).cause;
+        return `invalid regular expression ${JSON.stringify(value)}: ${cause instanceof Error ? cause.message : (err as Error).message}`;
       }
     case 'rsaPem':
       return checkPem(value, ['rsa'], 'an RSA public key');

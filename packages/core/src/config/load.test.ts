@@ -158,7 +158,7 @@ test('the loaded config is deep-frozen', () => {
 // A Centrifugo v6 configuration using only features Rotor supports.
 const centrifugoV6 = {
   client: {
-    token: { hmac_secret_key: 'secret-1', audience: 'rotor-app', issuer_regex: '^https://auth\\.example\\.com/' },
+    token: { hmac_secret_key: 'secret-1', audience: 'rotor-app', issuer_regex: '^https://(?P<tenant>[a-z]+)\\.example\\.com/' },
     subscription_token: { enabled: true, hmac_secret_key: 'sub-secret' },
     allowed_origins: ['https://example.com', 'https://*.example.com'],
     allow_anonymous_connect_without_token: true,
@@ -210,7 +210,7 @@ const centrifugoV6 = {
 function assertCentrifugoV6(config: Readonly<RotorConfig>): void {
   assert.equal(config.client.token.hmacSecretKey, 'secret-1');
   assert.equal(config.client.token.audience, 'rotor-app');
-  assert.equal(config.client.token.issuerRegex, '^https://auth\\.example\\.com/');
+  assert.equal(config.client.token.issuerRegex, '^https://(?P<tenant>[a-z]+)\\.example\\.com/');
   assert.equal(config.client.subscriptionToken.enabled, true);
   assert.equal(config.client.subscriptionToken.hmacSecretKey, 'sub-secret');
   assert.deepEqual(config.client.allowedOrigins, ['https://example.com', 'https://*.example.com']);
