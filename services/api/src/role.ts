@@ -69,6 +69,9 @@ export async function startApiRole(config: RotorConfig, deps: ApiRoleDeps): Prom
     res.end(r.ok ? '{}' : JSON.stringify({ error: r.reason ?? 'not ready' }));
   });
 
+  // uWS drops the connection for a request no route matches; answer 404 instead.
+  app.any('/*', (res) => void res.writeStatus('404 Not Found').end());
+
   const address = config.httpServer.address;
   const port = config.rotor.apiPort;
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {

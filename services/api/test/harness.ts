@@ -162,6 +162,8 @@ export async function startTestApi(options: StartOptions = {}): Promise<TestApi>
   const uws = loadNativeUws();
   const app = uws.App();
   mountHttpApi(app, service, config);
+  // As the gateway and the api role do: anything unrouted is 404 (uWS would drop the connection).
+  app.any('/*', (res) => void res.writeStatus('404 Not Found').end());
   let listen: us_listen_socket | null = null;
   let grpcApi: GrpcApi | null = null;
   const clients: GrpcTestClient[] = [];
