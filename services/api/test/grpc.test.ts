@@ -41,7 +41,7 @@ describe('gRPC API methods', () => {
   after(() => t.close());
 
   test('Publish: offset and epoch; any bytes in a default namespace; errors in the body', async () => {
-    await t.watch('g:news'.slice(2));
+    await t.watch('news');
     const r = await c.call<api.PublishResponse>('Publish', { channel: 'news', data: new Uint8Array([0, 1, 2]) });
     assert.equal(r.error, undefined);
     assert.equal(r.result?.offset, 1);

@@ -17,7 +17,7 @@ describe('HTTP API methods', () => {
   after(() => t.close());
 
   test('publish: result with offset/epoch; raw JSON data passes byte for byte', async () => {
-    await t.watch('news:raw'.replace('news:', ''));
+    await t.watch('raw');
     const data = '{"big":12345678901234567890,"s":"\\u00e9","n":[1.50,-0]}';
     const r = await post(`${t.httpUrl}/api/publish`, `{"channel":"raw","data":${data}}`);
     assert.equal(r.status, 200);
