@@ -10,6 +10,7 @@
 // past an `await` even when the frame was a uWebSockets.js ArrayBuffer that is only valid
 // synchronously.
 import { Command, Reply } from './gen/client.ts';
+import { allocBytes, copyBytes } from './wire/alloc.ts';
 import { DecodeError } from './wire/errors.ts';
 import { JsonReader } from './wire/json-reader.ts';
 import { encodeDelimited, encodeJson } from './wire/message.ts';
@@ -84,12 +85,15 @@ export function decodeFrameMessages<T>(
   const len = bytes.length;
   let pos = 0;
   if (format === 'json') {
+    // One reader for all lines, so a frame is copied at most once (see JsonReader.raw).
+    const r = new JsonReader(bytes, 0, len);
     while (pos < len) {
       let nl = bytes.indexOf(0x0a, pos);
       if (nl < 0) nl = len;
       if (out.length >= max) throw new FrameError(ProtocolErrorKind.tooManyMessages, `more than ${max} messages in a frame`);
       // An empty or blank line is not a message (as in Centrifugo): the object read fails on it.
-      const r = new JsonReader(bytes, pos, nl);
+      r.pos = pos;
+      r.end = nl;
       const m = type.readJson(r, 0);
       if (!r.atEnd()) throw new DecodeError(`invalid JSON: trailing data after message ${out.length + 1}`);
       out.push(m);
@@ -166,7 +170,7 @@ export function joinFrame(messages: readonly Uint8Array[], format: Format): Uint
   let total = 0;
   for (const m of messages) total += m.length + sep;
   if (sep && total > 0) total -= 1;
-  const out = new Uint8Array(total);
+  const out = allocBytes(total);
   let pos = 0;
   for (let i = 0; i < messages.length; i++) {
     if (sep && i > 0) out[pos++] = 0x0a;
@@ -217,7 +221,7 @@ export class FrameBuilder {
 
   /** The frame (a copy) and a reset; an empty Uint8Array when nothing was added. */
   finish(): Uint8Array {
-    const out = this.buf.slice(0, this.pos);
+    const out = copyBytes(this.buf, 0, this.pos);
     this.pos = 0;
     this.n = 0;
     return out;

@@ -9,7 +9,8 @@
 // with `joinFrame` / `FrameBuilder` / `ChannelBatcher`.
 import { Join, Leave, Publication, Reply } from './gen/client.ts';
 import type { ClientInfo, Disconnect, Message, Push, Subscribe, Unsubscribe } from './gen/client.ts';
-import { FrameBuilder } from './frames.ts';
+import { joinFrame } from './frames.ts';
+import { copyBytes } from './wire/alloc.ts';
 import { JsonWriter, jsonKey } from './wire/json-writer.ts';
 import { encodeDelimited, encodeJson } from './wire/message.ts';
 import type { Format, MessageType } from './wire/message.ts';
@@ -39,8 +40,14 @@ export function prepareChannel(channel: string): PreparedChannel {
   return { channel, jsonPrefix: jw.finish(), protoField };
 }
 
+// Callers passing a channel name usually pass the same one several times in a row (one push per
+// format, or a burst on one channel): remember the last one.
+let lastPrepared: PreparedChannel = prepareChannel('');
+
 function prepared(channel: string | PreparedChannel): PreparedChannel {
-  return typeof channel === 'string' ? prepareChannel(channel) : channel;
+  if (typeof channel !== 'string') return channel;
+  if (channel !== lastPrepared.channel) lastPrepared = prepareChannel(channel);
+  return lastPrepared;
 }
 
 const jsonWriter = new JsonWriter(8192);
@@ -95,7 +102,7 @@ function channelPush<T>(
   p += ch.protoField.length;
   buf[p++] = protoTag;
   putVarint(buf, p, bodyLen);
-  return buf.slice(start, w.pos);
+  return copyBytes(buf, start, w.pos);
 }
 
 /**
@@ -153,13 +160,23 @@ export interface ChannelBatcherOptions {
 
 type FlushFn = (channel: string, format: Format, frame: Uint8Array, count: number) => void;
 
+/** Pending pushes of one channel in one format. */
+interface Batch {
+  readonly channel: string;
+  readonly format: Format;
+  parts: Uint8Array[];
+  bytes: number;
+}
+
 /**
  * Coalesces the pushes of one channel that arrive in the same event-loop turn into one frame per
  * format: the first `add` schedules a flush, a batch reaching a size limit is flushed at once.
- * Frames of one channel come out in the order their pushes went in.
+ * Frames of one channel and format come out in the order their pushes went in. Pushes are held by
+ * reference and joined once per frame (one allocation per frame).
  */
 export class ChannelBatcher {
-  private pending = new Map<string, FrameBuilder>();
+  private json = new Map<string, Batch>();
+  private protobuf = new Map<string, Batch>();
   private scheduled = false;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
@@ -177,15 +194,17 @@ export class ChannelBatcher {
 
   /** Queues an encoded push (from the builders above) of `channel` in `format`. */
   add(channel: string, format: Format, message: Uint8Array): void {
-    const key = format === 'json' ? `j${channel}` : `p${channel}`;
-    let b = this.pending.get(key);
+    const pending = format === 'json' ? this.json : this.protobuf;
+    let b = pending.get(channel);
     if (b === undefined) {
-      b = new FrameBuilder(format, Math.max(256, message.length * 2));
-      this.pending.set(key, b);
+      b = { channel, format, parts: [], bytes: 0 };
+      pending.set(channel, b);
     }
-    if (b.count > 0 && b.byteLength + message.length + 1 > this.maxBytes) this.emit(key, b);
-    b.add(message);
-    if (b.count >= this.maxMessages || b.byteLength >= this.maxBytes) this.emit(key, b);
+    const sep = format === 'json' && b.parts.length > 0 ? 1 : 0;
+    if (b.parts.length > 0 && b.bytes + sep + message.length > this.maxBytes) this.emit(b);
+    b.bytes += (b.parts.length > 0 ? sep : 0) + message.length;
+    b.parts.push(message);
+    if (b.parts.length >= this.maxMessages || b.bytes >= this.maxBytes) this.emit(b);
     else if (!this.scheduled) {
       this.scheduled = true;
       this.schedule(this.flushAll);
@@ -196,13 +215,18 @@ export class ChannelBatcher {
   flush(): void {
     this.scheduled = false;
     // Swap first: a callback that adds pushes re-entrantly starts a fresh batch.
-    const batches = this.pending;
-    this.pending = new Map();
-    for (const [key, b] of batches) if (b.count > 0) this.emit(key, b);
+    const json = this.json;
+    const protobuf = this.protobuf;
+    this.json = new Map();
+    this.protobuf = new Map();
+    for (const b of json.values()) if (b.parts.length > 0) this.emit(b);
+    for (const b of protobuf.values()) if (b.parts.length > 0) this.emit(b);
   }
 
-  private emit(key: string, b: FrameBuilder): void {
-    const count = b.count;
-    this.onFrame(key.slice(1), b.format, b.finish(), count);
+  private emit(b: Batch): void {
+    const parts = b.parts;
+    b.parts = [];
+    b.bytes = 0;
+    this.onFrame(b.channel, b.format, joinFrame(parts, b.format), parts.length);
   }
 }

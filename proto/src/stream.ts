@@ -98,6 +98,8 @@ export class StreamDecoder<T> {
   private drainJson(out: T[], final: boolean): number {
     const buf = this.buf;
     const len = this.len;
+    // One reader per drain: raw values share one private copy of the buffered bytes.
+    const r = new JsonReader(buf, 0, len);
     let pos = 0;
     for (;;) {
       let nl = buf.subarray(0, len).indexOf(0x0a, Math.max(pos, this.scanned));
@@ -112,7 +114,8 @@ export class StreamDecoder<T> {
       let end = nl;
       if (end > pos && buf[end - 1] === 0x0d) end--;
       if (end - pos > this.maxMessageBytes) throw new StreamLimitError(`line longer than ${this.maxMessageBytes} bytes`);
-      const r = new JsonReader(buf, pos, end);
+      r.pos = pos;
+      r.end = end;
       if (!r.atEnd()) {
         r.pos = pos;
         const m = this.type.readJson(r, 0);

@@ -28,9 +28,14 @@ function isHex(c: number): boolean {
 }
 
 export class JsonReader {
-  readonly buf: Uint8Array;
+  /** The input; replaced by a private copy the first time a raw value is taken. */
+  buf: Uint8Array;
   pos: number;
-  readonly end: number;
+  /** End of the current message; frames.ts moves it from line to line. */
+  end: number;
+  private owned = false;
+  /** End of the whole input (what a private copy covers). */
+  private readonly limit: number;
   // Set by scanString: whether the last scanned string had escapes or non-ASCII bytes.
   private plain = true;
 
@@ -40,6 +45,7 @@ export class JsonReader {
     this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
+    this.limit = end;
   }
 
   private fail(what: string): never {
@@ -347,12 +353,20 @@ export class JsonReader {
     return new Uint8Array(Buffer.from(s, 'base64'));
   }
 
-  /** The next value's exact bytes (validated, copied; surrounding whitespace excluded). */
+  /**
+   * The next value's exact bytes (validated; surrounding whitespace excluded). Never aliases the
+   * caller's input: the first raw value makes the reader copy its input once, and every raw value
+   * is a view into that private copy.
+   */
   raw(): Uint8Array {
     this.ws();
     const start = this.pos;
     this.skip();
-    return this.buf.slice(start, this.pos);
+    if (!this.owned) {
+      this.buf = this.buf.slice(0, this.limit);
+      this.owned = true;
+    }
+    return this.buf.subarray(start, this.pos);
   }
 
   /** Validates and moves past one JSON value of any kind. */

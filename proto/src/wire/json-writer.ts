@@ -2,6 +2,7 @@
 // spliced in without ever becoming JS strings. Separators need no state: a key or array item is
 // preceded by a comma unless the previous byte opened the object/array (no JSON value ends in
 // `{` or `[`, and raw payloads are only copied, never left open).
+import { copyBytes } from './alloc.ts';
 import { textEncoder } from './utf8.ts';
 
 const QUOTE = 0x22;
@@ -30,8 +31,9 @@ export class JsonWriter {
     if (this.buf.length > 1 << 20) this.buf = new Uint8Array(1024);
   }
 
+  /** A copy of what was written (pooled, see alloc.ts). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return copyBytes(this.buf, 0, this.pos);
   }
 
   ensure(n: number): void {

@@ -20,7 +20,9 @@ export const WireType = {
 } as const;
 
 export class Reader {
-  readonly buf: Uint8Array;
+  /** The input; replaced by a private copy the first time a bytes field is read. */
+  buf: Uint8Array;
+  private owned = false;
   pos: number;
   /** End of the whole input (not of the current nested message). */
   readonly len: number;
@@ -220,12 +222,22 @@ export class Reader {
     return end;
   }
 
-  /** Length-prefixed bytes, copied (the result never aliases the input). */
+  /**
+   * Length-prefixed bytes. The result never aliases the caller's input: the first bytes field
+   * makes the reader copy its input once (one allocation per frame, not per field), and every
+   * bytes value is a view into that private copy.
+   */
   bytes(): Uint8Array {
     const end = this.delimitedEnd(this.len);
-    const v = this.buf.slice(this.pos, end);
+    if (!this.owned) this.own();
+    const v = this.buf.subarray(this.pos, end);
     this.pos = end;
     return v;
+  }
+
+  private own(): void {
+    this.buf = this.buf.slice(0, this.len);
+    this.owned = true;
   }
 
   string(): string {

@@ -2,6 +2,7 @@
 // written in one pass: `fork()` reserves one byte for the length, `ldelim()` patches it and, in
 // the rare case the body is 128 bytes or longer, shifts the body right to make room for a longer
 // varint (a native memmove). 64-bit values are JS numbers (|v| ≤ 2^53−1).
+import { copyBytes } from './alloc.ts';
 import { utf8Length, writeUtf8 } from './utf8.ts';
 
 const TWO32 = 4294967296;
@@ -24,9 +25,9 @@ export class Writer {
     if (this.buf.length > 1 << 20) this.buf = new Uint8Array(1024);
   }
 
-  /** A copy of what was written: safe to keep after the writer is reused. */
+  /** A copy of what was written (pooled, see alloc.ts): safe to keep after the writer is reused. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return copyBytes(this.buf, 0, this.pos);
   }
 
   ensure(n: number): void {
