@@ -75,6 +75,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       tokenVerifier,
       log: log.child({ role: 'gateway' }),
       registry,
+      exclusivePort: true,
       extraRoutes: (app: TemplatedApp) => {
         mountHttpApi(app, api, config, { log: log.child({ role: 'api' }) });
         if (opts.demo ?? true) {
