@@ -3,7 +3,7 @@
 // client built from proto/api.proto, and signals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -238,4 +238,26 @@ test('bad command lines and a taken port fail with a clear message', TEST_TIMEOU
   assert.equal(second.exitCode, 1);
   assert.match(second.stderr, /cannot start: .*--port picks another port/);
   assert.equal(await first.stop(), 0);
+});
+
+test('through pnpm as the README says: `pnpm start --config F` (relative to where it is typed) and `pnpm start -- --config F`', TEST_TIMEOUT, async (t) => {
+  // A folder inside the repository that is no package (pnpm runs the script from the root), so only
+  // INIT_CWD makes the plain relative name right. node_modules is ignored by git and the test runner.
+  const typedIn = mkdtempSync(join(REPO_ROOT, 'node_modules', '.rotor-e2e-'));
+  t.after(() => rmSync(typedIn, { recursive: true, force: true }));
+  const file = join(typedIn, 'rotor-e2e.json');
+  writeFileSync(file, JSON.stringify({ http_server: { port: 0 }, client: { token: { hmac_secret_key: 'pnpm-e2e-secret-0123456789abcdef' } }, log: { level: 'info' } }));
+  const forms: Array<[string, string[]]> = [
+    [typedIn, ['start', '--config', 'rotor-e2e.json']],
+    [REPO_ROOT, ['start', '--', '--config', file]],
+  ];
+  for (const [cwd, args] of forms) {
+    const rotor = await startRotor(t, { args, cwd, viaPnpm: true });
+    assert.match(rotor.stdout, /embedded mode, config /, args.join(' '));
+    assert.doesNotMatch(rotor.stdout, /INSECURE/);
+    const page = await (await fetch(`${rotor.httpUrl}/`, { signal: AbortSignal.timeout(10_000) })).text();
+    assert.match(page, /data-anonymous="false"/, 'the file was used');
+    await rotor.stop('SIGTERM');
+    assert.ok(rotor.logs.some((l) => l.msg === 'rotor stopped' && l['exitCode'] === 0), args.join(' '));
+  }
 });
