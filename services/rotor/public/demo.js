@@ -118,6 +118,7 @@
     const client = new Centrifuge(`${scheme}://${location.host}/connection/websocket`, token ? { token } : {});
     const sub = client.newSubscription(channel);
     let everConnected = false;
+    let myClient = '';
 
     const refreshPresence = () => {
       sub.presenceStats().then(
@@ -131,8 +132,9 @@
     };
 
     client.on('connecting', () => setState('connecting'));
-    client.on('connected', () => {
+    client.on('connected', (ctx) => {
       everConnected = true;
+      myClient = ctx.client;
       setState('connected');
       showError('');
     });
@@ -161,6 +163,7 @@
     });
     sub.on('publication', (ctx) => addMessage(ctx.data, ctx.offset));
     sub.on('join', (ctx) => {
+      if (ctx.info.client === myClient) return;
       addEvent(`${who(ctx.info)} joined`);
       refreshPresence();
     });

@@ -64,7 +64,7 @@ test('the demo page: HTML with a strict CSP, revalidated with its ETag, links to
   assert.equal(again.status, 304);
   assert.equal(await again.text(), '');
 
-  const links = [...html.matchAll(/(?:src|href)="(\/demo\/[^"?]+)\?v=([\w-]+)"/g)].map((m) => [m[1] as string, m[2] as string]);
+  const links = [...html.matchAll(/(?:src|href)="(\/demo\/[^"?]+)\?v=([\w-]+)"/g)].map((m): [string, string] => [m[1] as string, m[2] as string]);
   assert.deepEqual(links.map(([p]) => p).sort(), ['/demo/centrifuge.js', '/demo/demo.css', '/demo/demo.js']);
   for (const [path, version] of links) {
     const asset = await get(`${base}${path}?v=${version}`);
