@@ -43,6 +43,8 @@ export class RotorProcess {
   readonly logs: LogLine[] = [];
   httpPort = 0;
   grpcPort: number | null = null;
+  /** The server's own pid (from its log): under pnpm it is a grandchild in another process group. */
+  serverPid: number | null = null;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
   readonly exited: Promise<void>;
@@ -96,18 +98,31 @@ export class RotorProcess {
     return line;
   }
 
-  /** Sends a signal to the process group and waits for the exit; returns the exit code. */
+  /** Sends a signal to the server and waits for the spawned process to exit; returns its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
-    if (this.running) signalGroup(this.child, signal);
+    if (this.running) {
+      if (this.serverPid !== null) signal_(this.serverPid, signal);
+      else if (this.child.pid !== undefined) signal_(-this.child.pid, signal);
+    }
     await withDeadline(this.exited, timeoutMs, `rotor to exit after ${signal}`);
     return this.exitCode;
   }
+
+  /** SIGKILL to everything this started: the spawned group and the server (pnpm runs it in a group of its own). */
+  async kill(): Promise<void> {
+    // Only while the spawned process lives: until it has exited (and reaped the server), the
+    // server's pid cannot belong to anything else.
+    if (!this.running) return;
+    if (this.serverPid !== null) signal_(this.serverPid, 'SIGKILL');
+    if (this.child.pid !== undefined) signal_(-this.child.pid, 'SIGKILL');
+    await withDeadline(this.exited, 10_000, 'killed rotor to exit');
+  }
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
+/** process.kill that ignores a process already gone. */
+function signal_(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-child.pid, signal);
+    process.kill(pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
@@ -120,12 +135,7 @@ export function spawnRotor(t: TestContext, opts: StartOptions): RotorProcess {
   // detached: its own process group, so a kill reaches pnpm's children too.
   const child = spawn(cmd, argv, { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const proc = new RotorProcess(child);
-  t.after(async () => {
-    if (proc.running) {
-      signalGroup(child, 'SIGKILL');
-      await withDeadline(proc.exited, 10_000, 'killed rotor to exit');
-    }
-  });
+  t.after(() => proc.kill());
   return proc;
 }
 
@@ -135,6 +145,7 @@ export async function startRotor(t: TestContext, opts: StartOptions): Promise<Ro
   const started = await proc.logLine('rotor started', START_TIMEOUT_MS);
   proc.httpPort = started['httpPort'] as number;
   proc.grpcPort = (started['grpcPort'] as number | null) ?? null;
+  proc.serverPid = started['pid'] as number;
   // The summary is written to stdout right after the log line.
   await waitFor(() => proc.stdout.includes('Ctrl-C stops the server') || !proc.running, { timeoutMs: 10_000, what: 'the start summary on stdout' });
   return proc;

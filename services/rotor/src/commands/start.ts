@@ -135,6 +135,7 @@ export const start: Command = {
     }
     log.info('rotor started', {
       mode: 'embedded',
+      pid: process.pid,
       config: dev === null ? source : 'development (insecure)',
       address: config.httpServer.address || '*',
       httpPort: server.httpPort,
