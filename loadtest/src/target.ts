@@ -128,6 +128,8 @@ export interface ClientDriver {
 export interface PublishApi {
   /** e.g. ["http", "grpc"]. */
   readonly transports: readonly string[];
+  /** The channel name used for channel index i (same naming as the client driver). */
+  channelName(index: number): string;
   open(transport: string): Promise<ApiClient>;
 }
 
