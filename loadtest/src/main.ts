@@ -20,8 +20,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP.replace('%TARGETS%', listTargets().map((t) => t.name).join(',')));
     return 0;
   }
-  const cfg = { ...parsed.config, outDir: parsed.config.outDir ?? DEFAULT_RESULTS_DIR };
-  if (argv.includes('--no-json')) cfg.outDir = null;
+  const cfg = { ...parsed.config, outDir: argv.includes('--no-json') ? null : (parsed.config.outDir ?? DEFAULT_RESULTS_DIR) };
   if (cfg.natsServer) configureNatsServer(cfg.natsServer);
   const log = cfg.quiet ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
   const command = `pnpm bench ${argv.join(' ')}`;

@@ -13,6 +13,6 @@ export function loadNativeUws(): UwsModule {
   try {
     return require(`uWebSockets.js/binaries/${name}`) as UwsModule;
   } catch (err) {
-    throw new Error(`native uWebSockets.js binary ${name} failed to load (the JS fallback is not accepted): ${(err as Error).message}`);
+    throw new Error(`native uWebSockets.js binary ${name} failed to load (the JS fallback is not accepted): ${(err as Error).message}`, { cause: err });
   }
 }

@@ -72,6 +72,10 @@ export interface FanoutResult {
   loss: LossStats;
 }
 
+// Atomics.waitAsync is in Node 20 (V8) but not in the ES2023 lib typings the workspace uses.
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): WaitAsyncResult }).waitAsync;
+
 const PUBLISHER_HIGH_WATER = 1024 * 1024;
 const MAX_BURST = 1024;
 
@@ -399,7 +403,7 @@ async function runPhase(
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
-      const res = Atomics.waitAsync(s.ctrl, CTRL_WAKE, v, 20);
+      const res = waitAsync(s.ctrl, CTRL_WAKE, v, 20);
       if (res.async) await res.value;
     }
     if (ended !== 'messages') measureEnd = snapEnd();
@@ -426,7 +430,7 @@ async function runPhase(
       } else if (now - lastMove > o.drainTimeoutMs) break;
       Atomics.store(s.ctrl, CTRL_WAITING, 1);
       const v = Atomics.load(s.ctrl, CTRL_WAKE);
-      const res = Atomics.waitAsync(s.ctrl, CTRL_WAKE, v, 20);
+      const res = waitAsync(s.ctrl, CTRL_WAKE, v, 20);
       if (res.async) await res.value;
     }
     Atomics.store(s.ctrl, CTRL_WAITING, 0);

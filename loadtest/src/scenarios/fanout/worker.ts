@@ -109,16 +109,17 @@ function onUnique(sub: number, slot: number, c: number): void {
 
 function onPayload(sub: number, buf: Uint8Array, start: number, end: number): void {
   if (!parsePayload(buf, start, end, data.payloadSize, header)) {
-    malformed++;
+    counters[cBase + COUNTER_MALFORMED] = ++malformed;
     return;
   }
   const c = header.channel;
   const slot = c < C ? channelSlot(shape, data.from + sub, c) : -1;
   if (slot < 0 || header.publisher >= P) {
-    malformed++;
+    counters[cBase + COUNTER_MALFORMED] = ++malformed;
     return;
   }
-  delivered++;
+  // Written through on every message (a plain store): the main thread's snapshots must not lag.
+  counters[cBase + COUNTER_DELIVERED] = ++delivered;
   histogram.record(chunkTime - header.timeUs);
   if (alive[sub] === 0) return;
   const s = (sub * K + slot) * P + header.publisher;
@@ -169,11 +170,9 @@ class Sink implements MessageSink {
   constructor(private readonly sub: number) {}
   onChunk(): void {
     chunkTime = nowUs();
-    // Counters describe everything up to the previous read; cheap enough per read.
-    publishCounters();
   }
   onFrame(): void {
-    frames++;
+    counters[cBase + COUNTER_FRAMES] = ++frames;
   }
   onPayload(buf: Uint8Array, start: number, end: number): void {
     onPayload(this.sub, buf, start, end);

@@ -56,7 +56,7 @@ export class NatsParser {
             this.appendLine(buf, pos, nl + 1);
             const l = this.line;
             this.line = null;
-            if (this.state === State.Failed) return;
+            if (this.failed) return;
             this.control(l, 0, l.length - 1);
           } else this.control(buf, pos, nl);
           pos = nl + 1;
