@@ -1,1 +1,2 @@
-export {};
+// @rotor/testkit: helpers for integration and end-to-end tests.
+export * from './latch.ts';
