@@ -8,7 +8,7 @@ import { runConnect } from './scenarios/connect/run.ts';
 import { runPublish } from './scenarios/publish/run.ts';
 import { getTarget, listTargets } from './targets/index.ts';
 import type { ScenarioName, TargetFactory } from './target.ts';
-import type { BenchConfig } from './cli/options.ts';
+import { UsageError, type BenchConfig } from './cli/options.ts';
 
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results', import.meta.url));
 
@@ -16,7 +16,7 @@ export function resolveTargets(names: readonly string[]): TargetFactory[] {
   if (names.length === 0) return listTargets();
   return names.map((n) => {
     const f = getTarget(n);
-    if (!f) throw new Error(`unknown target "${n}" (known: ${listTargets().map((t) => t.name).join(', ')})`);
+    if (!f) throw new UsageError(`unknown target "${n}" (known: ${listTargets().map((t) => t.name).join(', ')})`);
     return f;
   });
 }

@@ -26,7 +26,16 @@ async function main(argv: string[]): Promise<number> {
   const command = `pnpm bench ${argv.join(' ')}`;
   let failures = 0;
   for (const scenario of cfg.scenarios) {
-    const run = await runScenario(scenario, cfg, log, command);
+    let run;
+    try {
+      run = await runScenario(scenario, cfg, log, command);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
     process.stdout.write(`\n${run.text}\n`);
     if (run.file) process.stdout.write(`\nresults: ${run.file}\n`);
     failures += run.report.results.filter((r) => 'skipped' in r && r.skipped.startsWith('failed')).length;

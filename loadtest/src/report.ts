@@ -88,6 +88,14 @@ function skippedLines(results: AnyResult[]): string {
   return lines.length ? `\nskipped:\n${lines.join('\n')}` : '';
 }
 
+/** For targets made of several processes (a cluster), each process's share. */
+function processBreakdown(rows: { name: string; server: { label: string; cpuPercent: number; rssBytes: number }[] }[]): string {
+  const multi = rows.filter((r) => r.server.length > 1);
+  if (multi.length === 0) return '';
+  const lines = multi.map((r) => `  ${r.name}: ${r.server.map((p) => `${p.label} ${fmtPct(p.cpuPercent)} ${fmtBytes(p.rssBytes)}`).join(', ')}`);
+  return `\nserver processes (cpu, rss):\n${lines.join('\n')}`;
+}
+
 function lossCell(r: FanoutResult): string {
   const l = r.loss;
   const parts: string[] = [];
@@ -118,7 +126,11 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
         r.messagesPerFrame.toFixed(1),
         lossCell(r),
       ]);
-      return table(['target', 'W', 'deliv/s', 'p50', 'p99', 'p99.9', 'srv cpu', 'deliv/cpu-s', 'srv rss', 'gen cpu', 'msg/frame', 'loss'], rows) + skippedLines(results);
+      return (
+        table(['target', 'W', 'deliv/s', 'p50', 'p99', 'p99.9', 'srv cpu', 'deliv/cpu-s', 'srv rss', 'gen cpu', 'msg/frame', 'loss'], rows) +
+        processBreakdown(ok<FanoutResult>(results).map((r) => ({ name: `${r.target} W=${r.window}`, server: r.server }))) +
+        skippedLines(results)
+      );
     }
     case 'idle': {
       const rows = ok<IdleResult>(results).map((r) => [
@@ -148,7 +160,11 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
         fmtPct(r.generatorCpuPercent),
         String(r.failed),
       ]);
-      return table(['target', 'conn/s', 'p50', 'p99', 'srv cpu', 'conn/cpu-s', 'gen cpu', 'failed'], rows) + skippedLines(results);
+      return (
+        table(['target', 'conn/s', 'p50', 'p99', 'srv cpu', 'conn/cpu-s', 'gen cpu', 'failed'], rows) +
+        processBreakdown(ok<ConnectResult>(results).map((r) => ({ name: r.target, server: r.server }))) +
+        skippedLines(results)
+      );
     }
     case 'publish': {
       const rows = ok<PublishResult>(results).map((r) => [

@@ -100,4 +100,7 @@ test('the CLI prints help, and refuses bad flags with exit code 2', async () => 
   const bad = await run(['fanout', '--subs', 'many']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--subs must be an integer/);
+  const unknown = await run(['fanout', '--targets', 'nope', '--no-json']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown target "nope" \(known: uws, socketio, nats\)/);
 });

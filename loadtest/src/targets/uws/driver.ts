@@ -19,6 +19,8 @@ class UwsDriver implements ClientDriver {
       onAcked = resolve;
       onFailed = reject;
     });
+    // If the connection fails before `opened`, that rejection is the one the caller sees.
+    acked.catch(() => undefined);
     let established = false;
     const ws = new WsClient(
       { host: this.endpoint.host, port: this.endpoint.port, path: '/', localAddress: options?.localAddress },
