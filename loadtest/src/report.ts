@@ -120,7 +120,7 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
         fmtUs(r.latencyUs.p99),
         fmtUs(r.latencyUs.p999),
         fmtPct(r.serverCpuPercent),
-        fmtRate(r.deliveriesPerServerCpuSecond),
+        r.deliveriesPerServerCpuSecond > 0 ? fmtRate(r.deliveriesPerServerCpuSecond) : '-',
         fmtBytes(r.serverRssBytes),
         fmtPct(r.generatorCpuPercent),
         r.messagesPerFrame.toFixed(1),
@@ -156,7 +156,7 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
         fmtUs(r.latencyUs.p50),
         fmtUs(r.latencyUs.p99),
         fmtPct(r.serverCpuPercent),
-        fmtRate(r.connectsPerServerCpuSecond),
+        r.connectsPerServerCpuSecond > 0 ? fmtRate(r.connectsPerServerCpuSecond) : '-',
         fmtPct(r.generatorCpuPercent),
         String(r.failed),
       ]);
@@ -175,7 +175,7 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
         fmtUs(r.latencyUs.p99),
         fmtUs(r.latencyUs.p999),
         fmtPct(r.serverCpuPercent),
-        fmtRate(r.publishesPerServerCpuSecond),
+        r.publishesPerServerCpuSecond > 0 ? fmtRate(r.publishesPerServerCpuSecond) : '-',
         fmtPct(r.generatorCpuPercent),
         String(r.failed),
       ]);
