@@ -37,6 +37,13 @@ test('loss, duplicates and disorder injected by the server are each counted exac
   assert.ok(r, JSON.stringify(run.report.results));
   assert.equal(r.published, 200);
   assert.equal(r.drained, false, 'the lossy subscriber never catches up');
-  assert.deepEqual(r.loss, { lost: 20, subscribersWithLoss: 1, duplicates: 20, disorder: 100, malformed: 0, disconnected: 0 });
+  const { worstSubscribers, ...totals } = r.loss;
+  assert.deepEqual(totals, { lost: 20, subscribersWithLoss: 1, duplicates: 20, disorder: 100, malformed: 0, disconnected: 0 });
+  // Per subscriber: three distinct subscribers, one fault each, the reorderings (most) first.
+  assert.ok(worstSubscribers);
+  assert.deepEqual(worstSubscribers[0] && { ...worstSubscribers[0], subscriber: 0 }, { subscriber: 0, lost: 0, duplicates: 0, disorder: 100, disconnected: false });
+  const key = (w: { lost: number; duplicates: number; disorder: number; disconnected: boolean }) => `${w.lost}/${w.duplicates}/${w.disorder}/${w.disconnected}`;
+  assert.deepEqual(worstSubscribers.map(key).sort(), ['0/0/100/false', '0/20/0/false', '20/0/0/false']);
+  assert.equal(new Set(worstSubscribers.map((w) => w.subscriber)).size, 3);
   assert.match(run.text, /lost 20 \(1 subs\), dup 20, disorder 100, undrained/);
 });

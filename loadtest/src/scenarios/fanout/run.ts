@@ -20,6 +20,7 @@ import {
   CTRL_SLOTS,
   CTRL_WAITING,
   CTRL_WAKE,
+  MAX_LISTED_SUBSCRIBERS,
   NO_SUBSCRIBER,
   type FanoutWorkerData,
   type FromWorker,
@@ -194,6 +195,9 @@ async function askAll<T extends FromWorker['type']>(workers: Worker[], msg: ToWo
 
 function sumLoss(all: LossStats[]): LossStats {
   const out: LossStats = { lost: 0, subscribersWithLoss: 0, duplicates: 0, disorder: 0, malformed: 0, disconnected: 0 };
+  const worst = all.flatMap((s) => s.worstSubscribers ?? []);
+  worst.sort((a, b) => b.lost + b.duplicates + b.disorder - (a.lost + a.duplicates + a.disorder));
+  if (worst.length > 0) out.worstSubscribers = worst.slice(0, MAX_LISTED_SUBSCRIBERS);
   for (const s of all) {
     out.lost += s.lost;
     out.subscribersWithLoss += s.subscribersWithLoss;
@@ -215,6 +219,8 @@ function lossDelta(now: LossStats, before: LossStats): LossStats {
     disorder: now.disorder - before.disorder,
     malformed: now.malformed - before.malformed,
     disconnected: now.disconnected - before.disconnected,
+    // Per-subscriber figures are cumulative over the run (listed only when there is something).
+    ...(now.worstSubscribers ? { worstSubscribers: now.worstSubscribers } : {}),
   };
 }
 

@@ -46,6 +46,19 @@ export interface FanoutWorkerData {
   counters: SharedArrayBuffer;
 }
 
+/** One subscriber's anomalies (cumulative over the run). */
+export interface SubscriberAnomaly {
+  /** Global subscriber index (its channels follow from plan.ts). */
+  subscriber: number;
+  lost: number;
+  duplicates: number;
+  disorder: number;
+  disconnected: boolean;
+}
+
+/** At most this many subscribers with anomalies are listed per report row. */
+export const MAX_LISTED_SUBSCRIBERS = 20;
+
 export interface LossStats {
   /** Messages published on a live subscriber's channels and never received by it. */
   lost: number;
@@ -56,6 +69,8 @@ export interface LossStats {
   malformed: number;
   /** Subscribers whose connection closed during the run (their missing messages are not in `lost`). */
   disconnected: number;
+  /** The subscribers with the most anomalies (at most MAX_LISTED_SUBSCRIBERS), worst first. */
+  worstSubscribers?: SubscriberAnomaly[];
 }
 
 export type ToWorker =

@@ -16,8 +16,10 @@ import {
   COUNTER_SLOTS,
   CTRL_WAITING,
   CTRL_WAKE,
+  MAX_LISTED_SUBSCRIBERS,
   NO_SUBSCRIBER,
   type FanoutWorkerData,
+  type SubscriberAnomaly,
   type FromWorker,
   type LossStats,
   type ToWorker,
@@ -55,6 +57,9 @@ const levels = new Int32Array(C * R);
 const localMin = new Int32Array(C);
 const live = new Int32Array(C);
 const alive = new Uint8Array(local);
+const everConnected = new Uint8Array(local);
+const subDuplicates = new Int32Array(local);
+const subDisorder = new Int32Array(local);
 const conns: (SubscriberConn | null)[] = new Array<SubscriberConn | null>(local).fill(null);
 
 let delivered = 0;
@@ -138,14 +143,17 @@ function onPayload(sub: number, buf: Uint8Array, start: number, end: number): vo
     const bit = 1 << d;
     if ((seqMask[s]! & bit) !== 0) {
       duplicates++;
+      subDuplicates[sub]! += 1;
       return;
     }
     seqMask[s]! |= bit;
   } else if (openGaps[s] === 0) {
     duplicates++;
+    subDuplicates[sub]! += 1;
     return;
   }
   disorder++;
+  subDisorder[sub]! += 1;
   openGaps[s]! -= 1;
   onUnique(sub, slot, c);
 }
@@ -185,19 +193,26 @@ class Sink implements MessageSink {
 function lossStats(): LossStats {
   let lost = 0;
   let withLoss = 0;
+  const worst: SubscriberAnomaly[] = [];
   for (let sub = 0; sub < local; sub++) {
-    if (alive[sub] === 0) continue;
+    if (everConnected[sub] === 0) continue;
     let missing = 0;
-    for (let slot = 0; slot < K; slot++) {
-      const c = ((data.from + sub) * K + slot) % C;
-      missing += Atomics.load(published, c) - received[sub * K + slot]!;
+    if (alive[sub] === 1) {
+      for (let slot = 0; slot < K; slot++) {
+        const c = ((data.from + sub) * K + slot) % C;
+        missing += Atomics.load(published, c) - received[sub * K + slot]!;
+      }
     }
     if (missing > 0) {
       lost += missing;
       withLoss++;
     }
+    if (missing > 0 || subDuplicates[sub]! > 0 || subDisorder[sub]! > 0 || alive[sub] === 0) {
+      worst.push({ subscriber: data.from + sub, lost: missing, duplicates: subDuplicates[sub]!, disorder: subDisorder[sub]!, disconnected: alive[sub] === 0 });
+    }
   }
-  return { lost, subscribersWithLoss: withLoss, duplicates, disorder, malformed, disconnected };
+  worst.sort((a, b) => b.lost + b.duplicates + b.disorder - (a.lost + a.duplicates + a.disorder));
+  return { lost, subscribersWithLoss: withLoss, duplicates, disorder, malformed, disconnected, worstSubscribers: worst.slice(0, MAX_LISTED_SUBSCRIBERS) };
 }
 
 async function connectAll(): Promise<{ connected: number; failed: number; firstError: string | null }> {
@@ -214,6 +229,7 @@ async function connectAll(): Promise<{ connected: number; failed: number; firstE
       try {
         alive[sub] = 1;
         conns[sub] = await driver.subscribe(names, new Sink(sub));
+        everConnected[sub] = 1;
         connected++;
       } catch (err) {
         alive[sub] = 0;
@@ -260,6 +276,7 @@ port.on('message', (m: ToWorker) => {
     case 'close':
       for (let sub = 0; sub < local; sub++) {
         alive[sub] = 0;
+        everConnected[sub] = 0;
         conns[sub]?.close();
         conns[sub] = null;
       }
