@@ -96,11 +96,11 @@ test('the CLI prints help, and refuses bad flags with exit code 2', async () => 
   const help = await run(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: pnpm bench <scenario>/);
-  assert.match(help.stdout, /uws,socketio,nats/);
+  assert.match(help.stdout, /rotor,uws,socketio,nats/);
   const bad = await run(['fanout', '--subs', 'many']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--subs must be an integer/);
   const unknown = await run(['fanout', '--targets', 'nope', '--no-json']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown target "nope" \(known: uws, socketio, nats\)/);
+  assert.match(unknown.stderr, /unknown target "nope" \(known: rotor, uws, socketio, nats\)/);
 });

@@ -1,7 +1,8 @@
-// The registry of targets the harness knows. Baselines are built in; the Rotor targets register
-// here when they exist (see target.ts for the contract).
+// The registry of targets the harness knows: Rotor (the system under test) and the baselines
+// (see target.ts for the contract).
 import type { TargetFactory } from '../target.ts';
 import { natsTarget } from './nats/target.ts';
+import { rotorTarget } from './rotor/target.ts';
 import { socketIoTarget } from './socketio/target.ts';
 import { uwsTarget } from './uws/target.ts';
 
@@ -20,6 +21,7 @@ export function listTargets(): TargetFactory[] {
   return [...registry.values()];
 }
 
+registerTarget(rotorTarget);
 registerTarget(uwsTarget);
 registerTarget(socketIoTarget);
 registerTarget(natsTarget);
