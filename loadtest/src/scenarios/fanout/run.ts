@@ -13,6 +13,7 @@ import type { CreateDriver, PublisherConn, RunningTarget, TargetFactory } from '
 import { isSkipped, supports, withTarget, type CommonOptions, type SkippedRun } from '../common.ts';
 import { publisherChannels, validateShape, workerRange, type FanoutShape } from './plan.ts';
 import {
+  COUNTER_CONNECTED,
   COUNTER_DELIVERED,
   COUNTER_DISCONNECTED,
   COUNTER_FRAMES,
@@ -273,7 +274,16 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Fano
       workers.push(startTsWorker(new URL('./worker.ts', import.meta.url).href, wd));
     }
     const connectTimeout = 30_000 + o.subscribers * 10;
-    const ready = await Promise.all(workers.map((w) => nextMessage(w, isMsg('ready'), connectTimeout, 'subscriber connections')));
+    const t0 = performance.now();
+    const connecting = setInterval(() => {
+      o.log(`[${name}] ${((performance.now() - t0) / 1000).toFixed(0)}s connected ${counterSum(s, COUNTER_CONNECTED)}/${o.subscribers}`);
+    }, 1000);
+    let ready;
+    try {
+      ready = await Promise.all(workers.map((w) => nextMessage(w, isMsg('ready'), connectTimeout, 'subscriber connections')));
+    } finally {
+      clearInterval(connecting);
+    }
     const failed = ready.reduce((n, r) => n + r.failed, 0);
     if (failed > 0) {
       const first = ready.find((r) => r.firstError)?.firstError ?? 'unknown error';

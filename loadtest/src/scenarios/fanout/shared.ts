@@ -18,7 +18,9 @@ export const COUNTER_DELIVERED = 0;
 export const COUNTER_FRAMES = 1;
 export const COUNTER_MALFORMED = 2;
 export const COUNTER_DISCONNECTED = 3;
-export const COUNTER_SLOTS = 4;
+/** Subscribers connected and subscribed so far (progress while connecting). */
+export const COUNTER_CONNECTED = 4;
+export const COUNTER_SLOTS = 5;
 
 export const NO_SUBSCRIBER = 0x7fffffff;
 

@@ -9,6 +9,7 @@ import { parsePayload, type PayloadHeader } from '../../lib/payload.ts';
 import type { CreateDriver, MessageSink, SubscriberConn } from '../../target.ts';
 import { channelSlot, subscriberChannels, type FanoutShape } from './plan.ts';
 import {
+  COUNTER_CONNECTED,
   COUNTER_DELIVERED,
   COUNTER_DISCONNECTED,
   COUNTER_FRAMES,
@@ -230,7 +231,7 @@ async function connectAll(): Promise<{ connected: number; failed: number; firstE
         alive[sub] = 1;
         conns[sub] = await driver.subscribe(names, new Sink(sub));
         everConnected[sub] = 1;
-        connected++;
+        counters[cBase + COUNTER_CONNECTED] = ++connected;
       } catch (err) {
         alive[sub] = 0;
         failed++;
