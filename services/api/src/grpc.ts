@@ -126,7 +126,10 @@ export async function startGrpcApi(service: ApiService, config: RotorConfig, opt
   const host = cfg.address === '' ? '0.0.0.0' : cfg.address.includes(':') ? `[${cfg.address}]` : cfg.address;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(new Error(`gRPC API could not listen on ${host}:${cfg.port}: ${err.message}`, { cause: err }));
+      if (err) {
+        server.forceShutdown();
+        reject(new Error(`gRPC API could not listen on ${host}:${cfg.port}: ${err.message}`, { cause: err }));
+      }
       else resolve(bound);
     });
   });

@@ -219,3 +219,14 @@ test('grpc_api.error_mode transport by config; no key configured means no auth',
     await t.close();
   }
 });
+
+test('a port already in use fails startGrpcApi with a clear error', async () => {
+  const t = await startTestApi();
+  try {
+    const { startGrpcApi } = await import('../src/index.ts');
+    const taken = { ...t.config, grpcApi: { ...t.config.grpcApi, port: t.grpcPort } };
+    await assert.rejects(startGrpcApi(t.service, taken), /gRPC API could not listen on 127\.0\.0\.1:\d+/);
+  } finally {
+    await t.close();
+  }
+});
