@@ -2,7 +2,7 @@
 // clients in JSON and protobuf, JWT connects; no loss, and ratios to the uws baseline appear.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCli, runScenario, type ConnectResult, type CreateDriver, type FanoutResult } from '../src/index.ts';
+import { parseCli, runScenario, type ConnectResult, type CreateDriver, type FanoutResult, type PublishResult } from '../src/index.ts';
 
 function config(argv: string[]) {
   const p = parseCli(argv, 1);
@@ -53,5 +53,16 @@ test('rotor driver: a token the server rejects fails the subscribe with the serv
   } finally {
     await target.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('rotor: server API publish over HTTP and gRPC', async () => {
+  const run = await runScenario('publish', config(['publish', '--targets', 'rotor', '--messages', '100', '--concurrency', '4', '--warmup', '0']), () => undefined);
+  const rows = run.report.results as PublishResult[];
+  assert.deepEqual(rows.map((r) => r.transport), ['http', 'grpc'], JSON.stringify(run.report.results));
+  for (const r of rows) {
+    assert.equal(r.published, 100, `${r.transport}: ${r.firstError ?? ''}`);
+    assert.equal(r.failed, 0);
+    assert.equal(r.latencyUs.count, 100);
   }
 });

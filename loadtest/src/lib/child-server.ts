@@ -48,21 +48,25 @@ function handle(child: ChildProcess, state: { stopping: boolean } = { stopping: 
   };
 }
 
-/** Forks a TypeScript module and waits for its `{ type: 'ready', port }` message. */
-export async function forkServer(moduleUrl: string, args: string[], timeoutMs = 20_000): Promise<{ handle: ChildHandle; port: number }> {
+/** Forks a TypeScript module and waits for its `{ type: 'ready', port, extra? }` message. */
+export async function forkServer(
+  moduleUrl: string,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ handle: ChildHandle; port: number; extra: Record<string, number | string> }> {
   const child = fork(fileURLToPath(moduleUrl), args, {
     execArgv: ['--import', TSX_IMPORT],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const h = handle(child);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
+    const ready = await new Promise<{ port: number; extra: Record<string, number | string> }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${moduleUrl} did not report ready within ${timeoutMs} ms`)), timeoutMs);
       child.on('message', (m: unknown) => {
-        const msg = m as { type?: string; port?: number; error?: string };
+        const msg = m as { type?: string; port?: number; error?: string; extra?: Record<string, number | string> };
         if (msg.type === 'ready' && typeof msg.port === 'number') {
           clearTimeout(timer);
-          resolve(msg.port);
+          resolve({ port: msg.port, extra: msg.extra ?? {} });
         } else if (msg.type === 'error') {
           clearTimeout(timer);
           reject(new Error(`${moduleUrl}: ${msg.error ?? 'failed'}`));
@@ -73,7 +77,7 @@ export async function forkServer(moduleUrl: string, args: string[], timeoutMs = 
         reject(new Error(`${moduleUrl} exited before ready (code ${code}, signal ${signal})`));
       });
     });
-    return { handle: h, port };
+    return { handle: h, ...ready };
   } catch (err) {
     await h.stop();
     throw err;
@@ -96,10 +100,10 @@ export function spawnProcess(command: string, args: string[]): ChildHandle {
   return handle(child, state);
 }
 
-/** For server scripts: report the listening port to the parent. */
-export function reportReady(port: number): void {
+/** For server scripts: report the listening port (and any other ports) to the parent. */
+export function reportReady(port: number, extra: Record<string, number | string> = {}): void {
   if (!process.send) throw new Error('server script must be started by the harness (no IPC channel)');
-  process.send({ type: 'ready', port });
+  process.send({ type: 'ready', port, extra });
 }
 
 /** For server scripts: exit on SIGTERM/SIGINT or when the parent goes away. */
