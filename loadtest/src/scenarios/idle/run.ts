@@ -159,11 +159,20 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Idle
       const c = children.reduce((n, x) => n + x.connected, 0);
       o.log(`${tag} ${((performance.now() - t0) / 1000).toFixed(0)}s connected ${c}/${o.connections}  server rss ${fmtBytes(meter.serverRss())}`);
     }, 1000);
+    // Bounded: each handshake has its own deadline, and the whole connect phase has this one.
+    const deadlineMs = 60_000 + o.connections * 5;
+    let deadline: NodeJS.Timeout | undefined;
     let ready: (IdleChildMessage & { type: 'ready' })[];
     try {
-      ready = await Promise.all(readies);
+      ready = await Promise.race([
+        Promise.all(readies),
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(() => reject(new Error(`connections not all open after ${deadlineMs} ms`)), deadlineMs);
+        }),
+      ]);
     } finally {
       clearInterval(ticker);
+      clearTimeout(deadline);
     }
     const connectSeconds = (performance.now() - t0) / 1000;
     const connected = ready.reduce((n, r) => n + r.connected, 0);
