@@ -1,1 +1,11 @@
-export {};
+// Public surface of @rotor/gateway.
+export { startGateway, drainOnSignals, GATEWAY_VERSION } from './gateway.ts';
+export type { Gateway, GatewayOptions, HealthReporter } from './gateway.ts';
+export type { Log, GatewayAdapters } from './context.ts';
+export type { GatewayCodec, DecodedFrame } from './codec.ts';
+export { Format } from './hub.ts';
+export type { FlushMode } from './hub.ts';
+export { GatewayMetrics } from './metrics.ts';
+export { WEBSOCKET_PATH } from './server.ts';
+export { loadUws } from './uws.ts';
+export type { TemplatedApp, HttpRequest, HttpResponse } from './uws.ts';

@@ -1,0 +1,78 @@
+// Client publish (PROTOCOL.md §4.7): namespace permission, data format validation, then the
+// injected Publisher (which stores and fans out). Clients get `{"publish":{}}`, no offset.
+import { Disconnects, Errors, RotorError } from '@rotor/core';
+import type { ClientInfo, Namespace } from '@rotor/core';
+import { canPublish } from '../permissions.ts';
+import type { Session } from '../session.ts';
+import type { PublishRequest } from '../wire-types.ts';
+
+export function handlePublish(s: Session, id: number, req: PublishRequest): Promise<void> | undefined {
+  const gw = s.gw;
+  const channel = req.channel ?? '';
+  if (channel === '') {
+    s.disconnect(Disconnects.badRequest);
+    return undefined;
+  }
+  const resolved = gw.rules.resolve(channel);
+  if (!resolved.ok) {
+    s.replyError(id, resolved.error);
+    return undefined;
+  }
+  const rc = resolved.channel;
+  const ns = rc.namespace;
+  if ((req.type ?? 0) !== 0) {
+    s.replyError(id, Errors.notAvailable);
+    return undefined;
+  }
+  const data = req.data ?? new Uint8Array(0);
+  if (!validData(ns, data)) {
+    s.replyError(id, Errors.badRequest);
+    return undefined;
+  }
+  if (ns.publishProxyEnabled) {
+    s.replyError(id, Errors.notAvailable);
+    return undefined;
+  }
+  const sub = s.subscription(channel);
+  if (!canPublish(gw.config, ns, s, sub !== undefined)) {
+    s.replyError(id, Errors.permissionDenied);
+    return undefined;
+  }
+  const info: ClientInfo = { user: s.user, client: s.client };
+  if (s.connInfo !== undefined) info.connInfo = s.connInfo;
+  if (sub?.chanInfo !== undefined) info.chanInfo = sub.chanInfo;
+  const history = rc.history ?? undefined;
+  return gw.adapters.publisher.publish({ channel, data, info, history }).then(
+    () => {
+      if (!s.closed) s.reply(id, { publish: {} });
+    },
+    (err: unknown) => {
+      if (s.closed) return;
+      if (!(err instanceof RotorError)) gw.log.warn('client publish failed', { error: String(err) });
+      const e = RotorError.from(err);
+      s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
+    },
+  );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** publication_data_format of the namespace: "" needs non-empty data; json / json_object parse. */
+export function validData(ns: Namespace, data: Uint8Array): boolean {
+  switch (ns.publicationDataFormat) {
+    case 'binary':
+      return true;
+    case 'json':
+    case 'json_object': {
+      let value: unknown;
+      try {
+        value = JSON.parse(utf8.decode(data));
+      } catch {
+        return false;
+      }
+      return ns.publicationDataFormat === 'json' || (typeof value === 'object' && value !== null && !Array.isArray(value));
+    }
+    default:
+      return data.byteLength > 0;
+  }
+}

@@ -1,0 +1,235 @@
+// startGateway: builds one gateway on a uWebSockets.js app — WebSocket endpoint, hub, keepalive,
+// control handling, health and metrics — from injected adapters, so the same code runs embedded
+// (memory adapters) and in cluster mode (NATS adapters).
+import { randomUUID } from 'node:crypto';
+import { ChannelRules, Disconnects, Unsubscribes, sharedCoarseClock, systemClock } from '@rotor/core';
+import type { Clock, RotorConfig } from '@rotor/core';
+import type { Registry } from 'prom-client';
+import type { GatewayCodec } from './codec.ts';
+import { GatewayContext } from './context.ts';
+import type { GatewayAdapters, Log } from './context.ts';
+import { GatewayControl } from './control.ts';
+import { Hub } from './hub.ts';
+import type { FlushMode, HubEvents, HubMember } from './hub.ts';
+import { Keepalive } from './keepalive.ts';
+import { protoCodec } from './proto-codec.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { mountHttp, mountWebSocket } from './server.ts';
+import type { HealthState } from './server.ts';
+import type { Subscription } from './subscription.ts';
+import { loadUws } from './uws.ts';
+import type { TemplatedApp, us_listen_socket } from './uws.ts';
+import { removeSubscription } from './commands/establish.ts';
+
+export const GATEWAY_VERSION = '0.1.0';
+
+/** Optional health hook an adapter may implement (e.g. a NATS connection's state). */
+export interface HealthReporter {
+  healthy(): boolean;
+}
+
+export interface GatewayOptions extends GatewayAdapters {
+  config: RotorConfig;
+  log: Log;
+  /** Codec of the client protocol; default @rotor/proto with the configured frame limit. */
+  codec?: GatewayCodec;
+  /** Mounts more routes on the same app and port (embedded mode: HTTP API, demo page). */
+  extraRoutes?: (app: TemplatedApp) => void;
+  clock?: Clock;
+  /** Registry to put the gateway's metrics in (default: a new one). */
+  registry?: Registry;
+  /** When the hub flushes a turn's pushes (default setImmediate; see hub.ts and hub.bench.ts). */
+  flushMode?: FlushMode;
+  /** Extra readiness probes, e.g. the NATS connection. */
+  healthChecks?: Array<() => { ok: boolean; reason?: string }>;
+  nodeId?: string;
+  version?: string;
+  /** How often every socket's outbound buffer is checked against client.queue_max_size. */
+  slowSweepMs?: number;
+}
+
+export interface Gateway {
+  /** The port the app listens on (resolved when config asked for 0). */
+  readonly port: number;
+  readonly metrics: GatewayMetrics;
+  readonly nodeId: string;
+  /** Closes every connection with 3001 at once and stops listening. */
+  close(): Promise<void>;
+  /**
+   * Stops accepting WebSockets (503) and turns readiness off, disconnects clients with 3001 spread
+   * over rotor.drainWindowMs, then closes.
+   */
+  drain(): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const uws = loadUws();
+  const { config, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const metrics = new GatewayMetrics(opts.registry, opts.registry === undefined);
+  const rules = new ChannelRules(config.channel);
+  const app = uws.App();
+  const nodeId = opts.nodeId ?? randomUUID();
+  const codec = opts.codec ?? protoCodec({ maxFrameBytes: config.websocket.messageSizeLimit });
+
+  const events: HubEvents = {
+    insufficientState(m: HubMember) {
+      const sub = m as Subscription;
+      const s = sub.session;
+      if (s.closed) return;
+      if (sub.serverSide) {
+        s.disconnect(Disconnects.insufficientState);
+        return;
+      }
+      removeSubscription(s, sub, true);
+      s.push({ channel: sub.channel, unsubscribe: { code: Unsubscribes.insufficientState.code, reason: Unsubscribes.insufficientState.reason } });
+      s.flushOut();
+    },
+    inappropriateProtocol(m: HubMember) {
+      (m as Subscription).session.disconnect(Disconnects.inappropriateProtocol);
+    },
+  };
+  const sink = {
+    publish(topic: string, frame: Uint8Array, isBinary: boolean): void {
+      app.publish(topic, frame, isBinary, false);
+    },
+  };
+  const hub = new Hub({
+    broker: opts.broker,
+    sink,
+    encoder: codec,
+    events,
+    metrics,
+    // Read once per publication (for position checks, which work in tens of seconds): the shared
+    // coarse clock spares a Date.now() per publication unless a clock was injected.
+    clock: opts.clock ?? sharedCoarseClock(),
+    flushMode: opts.flushMode,
+    positionCheck: {
+      periodMs: config.client.channelPositionCheckDelayMs,
+      readTop: async (channel: string) => {
+        const r = rules.resolve(channel);
+        const metaTtlMs = r.ok ? r.channel.namespace.effectiveHistoryMetaTtlMs : config.channel.historyMetaTtlMs;
+        const read = await opts.history.read({ channel, limit: 0, reverse: false, metaTtlMs });
+        return read.position;
+      },
+    },
+    onError: (err, what) => log.warn('hub error', { what, error: String(err) }),
+  });
+  const adapters: GatewayAdapters = {
+    broker: opts.broker,
+    history: opts.history,
+    presence: opts.presence,
+    publisher: opts.publisher,
+    controlBus: opts.controlBus,
+    tokenVerifier: opts.tokenVerifier,
+  };
+  const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
+  const keepalive = new Keepalive(gw, sink, opts.slowSweepMs);
+  gw.keepalive = keepalive;
+  opts.broker.setHandler(hub);
+  opts.controlBus.setHandler(new GatewayControl(gw));
+
+  const health: HealthState = {
+    live: () => !gw.closed,
+    ready: () => {
+      if (gw.closed) return { ok: false, reason: 'closed' };
+      if (gw.draining) return { ok: false, reason: 'draining' };
+      for (const [name, a] of Object.entries(adapters)) {
+        const h = a as Partial<HealthReporter>;
+        if (typeof h.healthy === 'function' && !h.healthy()) return { ok: false, reason: `${name} unhealthy` };
+      }
+      for (const check of opts.healthChecks ?? []) {
+        const r = check();
+        if (!r.ok) return r;
+      }
+      return { ok: true };
+    },
+  };
+  mountWebSocket(uws, app, gw);
+  mountHttp(app, metrics, health, config.prometheus.enabled, config.health.enabled);
+  opts.extraRoutes?.(app);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    const onListen = (token: us_listen_socket | false): void => {
+      if (token === false) reject(new Error(`gateway could not listen on ${config.httpServer.address || '*'}:${config.httpServer.port}`));
+      else resolve(token);
+    };
+    if (config.httpServer.address === '') app.listen(config.httpServer.port, onListen);
+    else app.listen(config.httpServer.address, config.httpServer.port, onListen);
+  });
+  const port = uws.us_socket_local_port(listenSocket as never);
+
+  const tickMs = hub.positionTickMs > 0 ? Math.min(keepalive.tickMs, hub.positionTickMs) : keepalive.tickMs;
+  const timer = setInterval(() => {
+    const now = clock.now();
+    try {
+      keepalive.tick(now);
+      hub.checkPositions(now);
+    } catch (err) {
+      log.error('keepalive tick failed', { error: String(err) });
+    }
+  }, Math.max(10, tickMs));
+
+  let listening = true;
+  const stopListening = (): void => {
+    if (!listening) return;
+    listening = false;
+    uws.us_listen_socket_close(listenSocket);
+  };
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      gw.draining = true;
+      stopListening();
+      clearInterval(timer);
+      keepalive.close();
+      for (const s of [...gw.sessions]) s.disconnect(Disconnects.shutdown);
+      gw.closed = true;
+      hub.flush();
+      await hub.idle();
+      // Ends whatever is left (HTTP keep-alive sockets) so the process can exit. The native app
+      // has close() since v20.2x; the bundled .d.ts does not declare it.
+      (app as TemplatedApp & { close(): void }).close();
+      log.info('gateway closed', { node: nodeId });
+    })();
+    return closing;
+  };
+  let draining: Promise<void> | null = null;
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      // Still listening: readiness answers 503 and upgrades are refused with 503 until close().
+      gw.draining = true;
+      const sessions = [...gw.sessions];
+      const windowMs = Math.max(0, config.rotor.drainWindowMs);
+      // Batches at least 50 ms apart, the last one close to the end of the window.
+      const per = Math.max(1, Math.ceil(sessions.length / Math.max(1, Math.floor(windowMs / 50))));
+      const batches = Math.ceil(sessions.length / per);
+      const pauseMs = batches > 0 ? windowMs / batches : 0;
+      log.info('gateway draining', { node: nodeId, connections: sessions.length, windowMs });
+      for (let b = 0; b < batches; b++) {
+        for (let j = b * per; j < Math.min(sessions.length, (b + 1) * per); j++) sessions[j]!.disconnect(Disconnects.shutdown);
+        if (b + 1 < batches) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+      await close();
+    })();
+    return draining;
+  };
+  log.info('gateway listening', { node: nodeId, port });
+  return { port, metrics, nodeId, close, drain };
+}
+
+/** Drains on SIGTERM/SIGINT, then exits (for the CLI's gateway and start commands). */
+export function drainOnSignals(gateway: Gateway, log: Log, exit: (code: number) => void = (c) => process.exit(c)): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info('signal received, draining', { signal });
+    gateway.drain().then(
+      () => exit(0),
+      (err: unknown) => {
+        log.error('drain failed', { error: String(err) });
+        exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

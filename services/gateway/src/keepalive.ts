@@ -1,0 +1,276 @@
+// Keepalive: every per-connection deadline of the gateway, driven by the gateway's one timer
+// (`tick`); no timer and no closure per connection.
+//
+// - Ping/pong (PROTOCOL.md §4.2): connected sessions sit in ping buckets (Rounds). Visiting a
+//   bucket sends the empty ping reply to all its sessions through one uWS topic per bucket and
+//   format — native fan-out, O(1) JavaScript per bucket — and client.pong_timeout later, sessions
+//   that did not answer since are closed with 3012. A pong before any ping is 3501. The first ping
+//   of a session falls in [interval/2, interval) after connect.
+// - Slow sweep: the ping buckets are also walked every `slowSweepMs` (250 ms) for sockets whose
+//   buffered output exceeds client.queue_max_size (3008): consumers that fall behind on topic
+//   traffic, which never passes through JavaScript per subscriber. Between two sweeps a socket can
+//   grow by its delivery rate × the sweep period; uWS's hard limit sits far enough above the soft
+//   one (server.ts) that the 3008 close frame still fits unless a single client is fed faster than
+//   about 4 MiB/s — beyond that the hard limit closes it (1006), and nothing is skipped either way.
+// - Stale (a connection that has not connected within client.stale_close_delay → 3502) and expiry
+//   (§4.8: connection expired + expired_close_delay → 3005; subscription expired +
+//   expired_sub_close_delay → Unsubscribe 2501, or 3006 for server-side ones) are one-off deadlines
+//   in core's BucketScheduler, keyed by the session.
+// - Presence refresh (§4.6): sessions with presence subscriptions sit in presence rounds and
+//   re-add their entries every client.presence_update_interval.
+//
+// Why Rounds for pings rather than the BucketScheduler: pings repeat at one fixed interval for
+// everybody, so a session stays in one bucket for life (no rescheduling), and a bucket is exactly
+// the set a topic publish reaches.
+import { BucketScheduler, Disconnects, Unsubscribes } from '@rotor/core';
+import type { GatewayContext } from './context.ts';
+import { Format } from './hub.ts';
+import { Rounds } from './rounds.ts';
+import type { Session } from './session.ts';
+import { SessionState } from './session.ts';
+import { SubFlag } from './subscription.ts';
+import type { Subscription } from './subscription.ts';
+import { subscriberInfo, unsubscribeWithPush } from './commands/establish.ts';
+
+/** Topic publish for pings (uWS `app.publish`). */
+export interface PingSink {
+  publish(topic: string, frame: Uint8Array, isBinary: boolean): void;
+}
+
+export const DEFAULT_SLOW_SWEEP_MS = 250;
+
+export class Keepalive {
+  readonly pings: Rounds<Session> | null;
+  /** Pings sent per bucket. */
+  private readonly pingRound: number[];
+  private readonly pingTopics: Array<[string, string]>;
+  private readonly pongChecks: Array<{ bucket: number; round: number; at: number }> = [];
+  private readonly stale: BucketScheduler<Session>;
+  private readonly expiry: BucketScheduler<Session>;
+  private readonly presenceRounds: Rounds<Session>;
+  private sweepCursor = 0;
+  private sweepNextAt: number;
+  private readonly pingFrames: [Uint8Array, Uint8Array];
+  /** Interval at which `tick` should run. */
+  readonly tickMs: number;
+
+  constructor(
+    private readonly gw: GatewayContext,
+    private readonly sink: PingSink,
+    private readonly slowSweepMs = DEFAULT_SLOW_SWEEP_MS,
+  ) {
+    const cfg = gw.config.client;
+    const clock = gw.clock;
+    const now = clock.now();
+    this.pings = cfg.pingIntervalMs > 0 ? new Rounds<Session>(cfg.pingIntervalMs, now) : null;
+    const b = this.pings?.buckets.length ?? 0;
+    this.pingRound = new Array<number>(b).fill(0);
+    this.pingTopics = Array.from({ length: b }, (_, i) => [`~${i}j`, `~${i}b`] as [string, string]);
+    this.pingFrames = [gw.codec.ping(Format.json), gw.codec.ping(Format.protobuf)];
+    // Deadlines are met within a quarter of the shortest configured delay, at most 1 s late.
+    const resolutionMs = Math.max(
+      10,
+      Math.min(1000, ...[cfg.staleCloseDelayMs, cfg.expiredCloseDelayMs, cfg.expiredSubCloseDelayMs].filter((d) => d > 0).map((d) => d / 4)),
+    );
+    const onError = (err: unknown): void => gw.log.error('keepalive deadline failed', { error: String(err) });
+    this.stale = new BucketScheduler<Session>({ onDue: (s) => this.staleDue(s), resolutionMs, clock, autoStart: false, onError });
+    this.expiry = new BucketScheduler<Session>({ onDue: (s) => this.expiryDue(s), resolutionMs, clock, autoStart: false, onError });
+    this.presenceRounds = new Rounds<Session>(Math.max(1, cfg.presenceUpdateIntervalMs), now);
+    this.sweepNextAt = now;
+    // Every round catches up on the buckets that came due, so the driver need not tick once per
+    // bucket: 50 ms unless a configured delay asks for finer steps (tests).
+    const ticks = [this.presenceRounds.tickMs, resolutionMs, slowSweepMs / 2, 50];
+    if (this.pings !== null) ticks.push(this.pings.tickMs);
+    if (cfg.pongTimeoutMs > 0) ticks.push(cfg.pongTimeoutMs / 4);
+    this.tickMs = Math.max(5, Math.min(...ticks));
+  }
+
+  /** A WebSocket opened: it must connect within the stale delay. */
+  opened(s: Session): void {
+    const delay = this.gw.config.client.staleCloseDelayMs;
+    if (delay > 0) this.stale.schedule(s, this.gw.clock.now() + delay);
+  }
+
+  /** Connect succeeded: start pinging, watch the expiry. */
+  connected(s: Session): void {
+    this.stale.cancel(s);
+    const pings = this.pings;
+    if (pings !== null && s.ws !== null) {
+      const bucket = pings.add(s);
+      s.pingBucket = bucket;
+      s.pingBase = this.pingRound[bucket]!;
+      s.pongRound = s.pingBase;
+      s.ws.subscribe(this.pingTopics[bucket]![s.format]);
+    }
+    this.expiryChanged(s);
+  }
+
+  /** The connection failed its connect: it has the stale delay to go away by itself. */
+  failed(s: Session): void {
+    if (!this.stale.has(s)) this.opened(s);
+  }
+
+  /** Re-plans the session's next expiry deadline (connect, refresh, subscription changes). */
+  expiryChanged(s: Session): void {
+    if (s.state !== SessionState.connected) return;
+    const next = this.nextExpiry(s);
+    if (next > 0) this.expiry.schedule(s, next);
+    else this.expiry.cancel(s);
+  }
+
+  /** A subscription was established or refreshed. */
+  subscribed(s: Session, sub: Subscription): void {
+    if (sub.expireAt > 0) this.expiryChanged(s);
+    if (sub.has(SubFlag.presence) && s.presenceBucket < 0) s.presenceBucket = this.presenceRounds.add(s);
+  }
+
+  pong(s: Session): void {
+    if (this.pings === null || s.pingBucket < 0) {
+      s.disconnect(Disconnects.badRequest);
+      return;
+    }
+    const round = this.pingRound[s.pingBucket]!;
+    if (round === s.pingBase) {
+      // A pong before any ping.
+      s.disconnect(Disconnects.badRequest);
+      return;
+    }
+    s.pongRound = round;
+  }
+
+  remove(s: Session): void {
+    this.stale.cancel(s);
+    this.expiry.cancel(s);
+    if (s.pingBucket >= 0) {
+      this.pings?.remove(s, s.pingBucket);
+      s.pingBucket = -1;
+    }
+    if (s.presenceBucket >= 0) {
+      this.presenceRounds.remove(s, s.presenceBucket);
+      s.presenceBucket = -1;
+    }
+  }
+
+  tick(now: number): void {
+    this.stale.tick(now);
+    this.expiry.tick(now);
+    const pings = this.pings;
+    if (pings !== null) {
+      pings.run(now, (members, bucket) => this.ping(bucket, members.size, now));
+      const checks = this.pongChecks;
+      while (checks.length > 0 && checks[0]!.at <= now) {
+        const c = checks.shift()!;
+        this.checkPongs(c.bucket, c.round);
+      }
+      this.sweep(now);
+    }
+    // Deleting the visited member from a Set during for-of is safe.
+    this.presenceRounds.run(now, (members) => {
+      for (const s of members) this.refreshPresence(s);
+    });
+  }
+
+  close(): void {
+    this.stale.close();
+    this.expiry.close();
+  }
+
+  private staleDue(s: Session): void {
+    if (s.state === SessionState.connecting || s.state === SessionState.failed) s.disconnect(Disconnects.stale);
+  }
+
+  private ping(bucket: number, size: number, now: number): void {
+    if (size === 0) return;
+    this.pingRound[bucket]!++;
+    const [tj, tb] = this.pingTopics[bucket]!;
+    this.sink.publish(tj, this.pingFrames[0], false);
+    this.sink.publish(tb, this.pingFrames[1], true);
+    const pongTimeout = this.gw.config.client.pongTimeoutMs;
+    if (pongTimeout > 0) this.pongChecks.push({ bucket, round: this.pingRound[bucket]!, at: now + pongTimeout });
+  }
+
+  private checkPongs(bucket: number, round: number): void {
+    const members = this.pings?.buckets[bucket];
+    if (members === undefined) return;
+    for (const s of members) if (s.pingBase < round && s.pongRound < round) s.disconnect(Disconnects.noPong);
+  }
+
+  /** Walks the ping buckets so that every connected socket's buffer is checked every slowSweepMs. */
+  private sweep(now: number): void {
+    const pings = this.pings!;
+    const b = pings.buckets.length;
+    const step = this.slowSweepMs / b;
+    const limit = this.gw.config.client.queueMaxSize;
+    let budget = b;
+    while (now >= this.sweepNextAt && budget-- > 0) {
+      const members = pings.buckets[this.sweepCursor]!;
+      this.sweepCursor = (this.sweepCursor + 1) % b;
+      this.sweepNextAt += step;
+      for (const s of members) {
+        const ws = s.ws;
+        if (ws !== null && ws.getBufferedAmount() > limit) s.slow();
+      }
+    }
+    if (now >= this.sweepNextAt) this.sweepNextAt = now + step;
+  }
+
+  /** The earliest close/unsubscribe deadline of a session, 0 when none. */
+  private nextExpiry(s: Session): number {
+    const cfg = this.gw.config.client;
+    let next = s.expireAt > 0 ? s.expireAt + cfg.expiredCloseDelayMs : 0;
+    if (s.subs !== null) {
+      for (const sub of s.subs.values()) {
+        if (sub.expireAt <= 0) continue;
+        const at = sub.expireAt + cfg.expiredSubCloseDelayMs;
+        if (next === 0 || at < next) next = at;
+      }
+    }
+    return next;
+  }
+
+  private expiryDue(s: Session): void {
+    if (s.state !== SessionState.connected) return;
+    const cfg = this.gw.config.client;
+    const now = this.gw.clock.now();
+    if (s.expireAt > 0 && s.expireAt + cfg.expiredCloseDelayMs <= now) {
+      s.disconnect(Disconnects.expired);
+      return;
+    }
+    if (s.subs !== null) {
+      let expired: Subscription[] | null = null;
+      for (const sub of s.subs.values()) {
+        if (sub.expireAt > 0 && sub.has(SubFlag.established) && sub.expireAt + cfg.expiredSubCloseDelayMs <= now) (expired ??= []).push(sub);
+      }
+      if (expired !== null) {
+        for (const sub of expired) {
+          if (s.closed) return;
+          if (sub.serverSide) {
+            s.disconnect(Disconnects.subExpired);
+            return;
+          }
+          unsubscribeWithPush(s, sub, Unsubscribes.expired.code, Unsubscribes.expired.reason);
+        }
+      }
+    }
+    this.expiryChanged(s);
+  }
+
+  private refreshPresence(s: Session): void {
+    const subs = s.subs;
+    let any = false;
+    if (subs !== null && s.state === SessionState.connected) {
+      const gw = this.gw;
+      for (const sub of subs.values()) {
+        if (!sub.has(SubFlag.presence) || !sub.has(SubFlag.established)) continue;
+        any = true;
+        gw.adapters.presence.add(sub.channel, subscriberInfo(s, sub), gw.config.rotor.presenceTtlMs).catch((err: unknown) => {
+          gw.log.warn('presence refresh failed', { error: String(err) });
+        });
+      }
+    }
+    if (!any && s.presenceBucket >= 0) {
+      this.presenceRounds.remove(s, s.presenceBucket);
+      s.presenceBucket = -1;
+    }
+  }
+}

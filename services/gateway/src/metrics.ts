@@ -1,0 +1,197 @@
+// Prometheus metrics of one gateway (prom-client 15). Hot paths only bump plain number fields of
+// `GatewayMetrics`; prom-client reads them when /metrics is scraped, so fan-out pays no label
+// lookups. Labels have small fixed value sets: never a channel, user or client id.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Command kinds as metric label values, indexed by `CommandKind`. */
+export const commandNames = [
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'presence',
+  'presence_stats',
+  'history',
+  'rpc',
+  'send',
+  'refresh',
+  'sub_refresh',
+  'pong',
+  'unknown',
+] as const;
+export type CommandName = (typeof commandNames)[number];
+
+export const CommandKind = {
+  connect: 0,
+  subscribe: 1,
+  unsubscribe: 2,
+  publish: 3,
+  presence: 4,
+  presenceStats: 5,
+  history: 6,
+  rpc: 7,
+  send: 8,
+  refresh: 9,
+  subRefresh: 10,
+  pong: 11,
+  unknown: 12,
+} as const;
+export type CommandKind = (typeof CommandKind)[keyof typeof CommandKind];
+
+/** How a command ended: a result reply, an error reply, or a disconnect. */
+export const CommandResult = { ok: 0, error: 1, disconnect: 2 } as const;
+export type CommandResult = (typeof CommandResult)[keyof typeof CommandResult];
+const resultNames = ['ok', 'error', 'disconnect'] as const;
+
+export const RecoveryOutcome = { recovered: 0, notRecovered: 1, rejected: 2 } as const;
+export type RecoveryOutcome = (typeof RecoveryOutcome)[keyof typeof RecoveryOutcome];
+const recoveryNames = ['recovered', 'not_recovered', 'rejected'] as const;
+
+const formatNames = ['json', 'protobuf'] as const;
+
+/** Raw figures, updated in place on hot paths. Index 0 = JSON, 1 = protobuf. */
+export class GatewayMetrics {
+  readonly registry: Registry;
+  connections = [0, 0];
+  subscriptions = 0;
+  channels = 0;
+  messagesIn = [0, 0];
+  bytesIn = [0, 0];
+  /** Messages delivered to clients (a topic frame counts once per receiving socket and message). */
+  messagesOut = [0, 0];
+  bytesOut = [0, 0];
+  /** Frames handed to uWebSockets' topic publish (one per channel, format and flush). */
+  topicFrames = 0;
+  slowDisconnects = 0;
+  readonly disconnects = new Map<number, number>();
+  readonly commands: number[][] = commandNames.map(() => resultNames.map(() => 0));
+  readonly recoveries = [0, 0, 0];
+  stalePublications = 0;
+  insufficientState = 0;
+  private readonly latency: Histogram<'command'>;
+  private readonly latencyChildren: Array<{ observe(v: number): void }>;
+
+  constructor(registry?: Registry, defaultMetrics = false) {
+    this.registry = registry ?? new Registry();
+    const reg = [this.registry];
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    // prom-client calls collect() at scrape time; each reads the raw figures kept on this object.
+    const gauge = (name: string, help: string, read: (g: Gauge<string>) => void, labelNames: string[] = []): void => {
+      const g: Gauge<string> = new Gauge({ name, help, labelNames, registers: reg, collect: () => read(g) });
+    };
+    const counter = (name: string, help: string, read: (c: Counter<string>) => void, labelNames: string[] = []): void => {
+      const c: Counter<string> = new Counter({
+        name,
+        help,
+        labelNames,
+        registers: reg,
+        collect: () => {
+          c.reset();
+          read(c);
+        },
+      });
+    };
+    gauge(
+      'rotor_gateway_connections',
+      'Open client connections by protocol format',
+      (g) => {
+        for (let f = 0; f < 2; f++) g.set({ format: formatNames[f]! }, this.connections[f] ?? 0);
+      },
+      ['format'],
+    );
+    gauge('rotor_gateway_subscriptions', 'Client subscriptions on this node', (g) => g.set(this.subscriptions));
+    gauge('rotor_gateway_channels', 'Channels with local subscribers on this node', (g) => g.set(this.channels));
+    const perFormat = (name: string, help: string, values: () => number[]): void => {
+      counter(
+        name,
+        help,
+        (c) => {
+          const v = values();
+          for (let f = 0; f < 2; f++) c.inc({ format: formatNames[f]! }, v[f] ?? 0);
+        },
+        ['format'],
+      );
+    };
+    perFormat('rotor_gateway_messages_received_total', 'Protocol messages received from clients', () => this.messagesIn);
+    perFormat('rotor_gateway_bytes_received_total', 'WebSocket payload bytes received from clients', () => this.bytesIn);
+    perFormat('rotor_gateway_messages_sent_total', 'Protocol messages sent to clients', () => this.messagesOut);
+    perFormat('rotor_gateway_bytes_sent_total', 'WebSocket payload bytes sent to clients', () => this.bytesOut);
+    counter('rotor_gateway_topic_frames_total', 'Coalesced frames handed to uWebSockets topic publish', (c) => c.inc(this.topicFrames));
+    counter(
+      'rotor_gateway_commands_total',
+      'Client commands by type and result',
+      (c) => {
+        this.commands.forEach((row, k) =>
+          row.forEach((n, r) => {
+            if (n > 0) c.inc({ command: commandNames[k]!, result: resultNames[r]! }, n);
+          }),
+        );
+      },
+      ['command', 'result'],
+    );
+    counter(
+      'rotor_gateway_slow_disconnects_total',
+      'Connections closed with 3008 slow (outbound buffer over client.queue_max_size)',
+      (c) => c.inc(this.slowDisconnects),
+    );
+    counter(
+      'rotor_gateway_disconnects_total',
+      'Connections closed by the server, by disconnect code',
+      (c) => {
+        for (const [code, n] of this.disconnects) c.inc({ code: code === 0 ? 'other' : String(code) }, n);
+      },
+      ['code'],
+    );
+    counter(
+      'rotor_gateway_recoveries_total',
+      'Subscribe recovery attempts by outcome',
+      (c) => {
+        for (let o = 0; o < 3; o++) c.inc({ outcome: recoveryNames[o]! }, this.recoveries[o] ?? 0);
+      },
+      ['outcome'],
+    );
+    counter(
+      'rotor_gateway_stale_publications_total',
+      'Live publications dropped as duplicates (offset not above the last delivered one)',
+      (c) => c.inc(this.stalePublications),
+    );
+    counter(
+      'rotor_gateway_insufficient_state_total',
+      'Positioned subscriptions ended because the live stream had a gap or a new epoch',
+      (c) => c.inc(this.insufficientState),
+    );
+    this.latency = new Histogram({
+      name: 'rotor_gateway_command_duration_seconds',
+      help: 'Time from decoding a command to its reply',
+      labelNames: ['command'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: reg,
+    });
+    this.latencyChildren = commandNames.map((c) => this.latency.labels({ command: c }));
+  }
+
+  command(kind: CommandKind, result: CommandResult, seconds: number): void {
+    const row = this.commands[kind];
+    if (row !== undefined) row[result] = (row[result] ?? 0) + 1;
+    this.latencyChildren[kind]?.observe(seconds);
+  }
+
+  disconnect(code: number): void {
+    // Application-defined codes (server API disconnect) collapse into one label value.
+    const key = code >= 3000 && code < 4000 ? code : 0;
+    this.disconnects.set(key, (this.disconnects.get(key) ?? 0) + 1);
+  }
+
+  recovery(outcome: RecoveryOutcome): void {
+    this.recoveries[outcome] = (this.recoveries[outcome] ?? 0) + 1;
+  }
+
+  /** Prometheus text exposition of every metric in the registry. */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
