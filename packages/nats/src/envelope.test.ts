@@ -73,7 +73,7 @@ test('a __proto__ tag stays data', () => {
 });
 
 test('stored records', () => {
-  const rec = { kind: RecordKind.publication, epoch: 'E', offset: 7, time: 123, publication: { ...pub, offset: 7 }, idempotencyKey: 'k', idempotencyExpiresAt: 999 };
+  const rec = { kind: RecordKind.publication, epoch: 'E', offset: 7, time: 123, publication: { ...pub, offset: 7 }, idempotencyKey: 'k', idempotencyExpiresAt: 999, ttlMs: 60000 };
   assert.deepEqual(decodeStoredRecord(encodeStoredRecord(rec)), rec);
   const marker = { kind: RecordKind.removed, epoch: 'E', offset: 9, time: 5 };
   assert.deepEqual(decodeStoredRecord(encodeStoredRecord(marker)), marker);

@@ -219,6 +219,7 @@ export interface StoredRecord {
   publication?: Publication;
   idempotencyKey?: string;
   idempotencyExpiresAt?: number;
+  ttlMs?: number;
 }
 
 export function encodeStoredRecord(rec: StoredRecord): Uint8Array {
@@ -230,6 +231,7 @@ export function encodeStoredRecord(rec: StoredRecord): Uint8Array {
   if (rec.publication !== undefined) writePublication(w, 5, rec.publication);
   w.string(6, rec.idempotencyKey);
   w.uint(7, rec.idempotencyExpiresAt ?? 0);
+  w.uint(8, rec.ttlMs ?? 0);
   return w.finish();
 }
 
@@ -262,6 +264,9 @@ export function decodeStoredRecord(buf: Uint8Array): StoredRecord {
         break;
       case (7 << 3) | WIRE_VARINT:
         rec.idempotencyExpiresAt = r.varint();
+        break;
+      case (8 << 3) | WIRE_VARINT:
+        rec.ttlMs = r.varint();
         break;
       default:
         r.skip(tag & 7);
