@@ -7,3 +7,6 @@ export { NatsBroker } from './nats-broker.ts';
 export type { NatsBrokerOptions } from './nats-broker.ts';
 export * from './envelope.ts';
 export { DecodeError } from './wire.ts';
+export { Requester, RequestError } from './requester.ts';
+export { ShardRouter, ShardHistoryClient, ShardPresenceClient, ClusterPublisher } from './shard-client.ts';
+export type { ShardClientOptions } from './shard-client.ts';
