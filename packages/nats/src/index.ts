@@ -10,3 +10,5 @@ export { DecodeError } from './wire.ts';
 export { Requester, RequestError } from './requester.ts';
 export { ShardRouter, ShardHistoryClient, ShardPresenceClient, ClusterPublisher } from './shard-client.ts';
 export type { ShardClientOptions } from './shard-client.ts';
+export { NatsControlBus } from './nats-control-bus.ts';
+export type { NatsControlBusOptions } from './nats-control-bus.ts';
