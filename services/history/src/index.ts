@@ -5,3 +5,4 @@ export { JetStreamHistoryStore } from './jetstream-history-store.ts';
 export type { JetStreamHistoryStoreOptions } from './jetstream-history-store.ts';
 export { ShardServer } from './shard-server.ts';
 export { JsAppender } from './js-appender.ts';
+export { LatencyHistogram } from './latency-histogram.ts';

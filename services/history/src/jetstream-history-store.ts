@@ -592,6 +592,12 @@ export class JetStreamHistoryStore implements HistoryStore {
     // Continuity is unknown now: fail everything in flight and start a new epoch.
     const failed = st.pending.splice(0);
     const error = err instanceof RotorError ? err : unavailable((err as Error).message);
+    if (st.cls !== null && /status 503/.test(error.message)) {
+      // No stream took the subject: it was deleted (or JetStream lost it). Forget the class so
+      // the next append re-creates the stream (adding an existing identical stream is a no-op).
+      this.classes.delete(st.cls.key);
+      this.classCreation.delete(st.cls.key);
+    }
     if (this.channels.get(st.channel) === st && !this.closed) {
       this.onError(err, `write failed for ${JSON.stringify(st.channel)}; new epoch`);
       this.freshEpoch(st, this.clock.now(), st.metaTtlMs, true);

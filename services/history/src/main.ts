@@ -55,5 +55,12 @@ const stop = (): void => {
     },
   );
 };
+// SIGUSR2 prints the shard's publish latency (request received → reply after fan-out) since the
+// previous SIGUSR2 and resets it: benchmarks read it per phase.
+process.on('SIGUSR2', () => {
+  const h = handle.server.publishLatency;
+  process.stdout.write(`latency count=${h.count} p50=${h.percentile(50).toFixed(3)} p99=${h.percentile(99).toFixed(3)} max=${h.max.toFixed(3)}\n`);
+  h.reset();
+});
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

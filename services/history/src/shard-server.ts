@@ -6,6 +6,7 @@
 import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import { Errors, RotorError } from '@rotor/core';
 import type { HistoryStore, PresenceStore, Publisher } from '@rotor/core';
+import { LatencyHistogram } from './latency-histogram.ts';
 import { decodeShardRequest, encodeShardReply, ShardOp, Subjects, type ShardReply, type ShardRequest } from '@rotor/nats';
 
 export interface ShardServerOptions {
@@ -22,6 +23,8 @@ export class ShardServer {
   private sub: Subscription | null = null;
   requests = 0;
   failures = 0;
+  /** Request received → reply sent, for publishes (the reply follows the fan-out). */
+  readonly publishLatency = new LatencyHistogram();
 
   constructor(private readonly opts: ShardServerOptions) {}
 
@@ -43,6 +46,7 @@ export class ShardServer {
       return;
     }
     this.requests++;
+    const t0 = performance.now();
     let req: ShardRequest;
     try {
       req = decodeShardRequest(msg.data);
@@ -57,7 +61,10 @@ export class ShardServer {
       result = Promise.reject(e);
     }
     result.then(
-      (rep) => this.reply(msg, rep),
+      (rep) => {
+        this.reply(msg, rep);
+        if (req.op === ShardOp.publish) this.publishLatency.record(performance.now() - t0);
+      },
       (e: unknown) => {
         this.failures++;
         if (!(e instanceof RotorError)) this.opts.onError(e, `shard op ${req.op}`);

@@ -34,6 +34,7 @@ export interface HistoryShard extends AsyncDisposable {
   readonly presence: MemoryPresenceStore;
   readonly publisher: ChannelSequencer;
   readonly nc: NatsConnection;
+  readonly server: ShardServer;
   close(): Promise<void>;
 }
 
@@ -77,7 +78,7 @@ export async function startHistoryShard(config: HistoryShardConfig, opts: Histor
       await broker.close();
       await closeNats(nc);
     };
-    return { shard, shards, store: s, presence, publisher, nc, close, [Symbol.asyncDispose]: close };
+    return { shard, shards, store: s, presence, publisher, nc, server, close, [Symbol.asyncDispose]: close };
   } catch (err) {
     await store?.close();
     await closeNats(nc);
