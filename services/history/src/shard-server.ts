@@ -7,7 +7,7 @@ import type { Msg, NatsConnection, NatsError, Subscription } from 'nats';
 import { Errors, RotorError } from '@rotor/core';
 import type { HistoryStore, PresenceStore, Publisher } from '@rotor/core';
 import { LatencyHistogram } from './latency-histogram.ts';
-import { decodeShardRequest, encodeShardReply, ShardOp, Subjects, type ShardReply, type ShardRequest } from '@rotor/nats';
+import { decodeShardRequest, encodeShardReply, ShardOp, type Subjects, type ShardReply, type ShardRequest } from '@rotor/nats';
 
 export interface ShardServerOptions {
   nc: NatsConnection;

@@ -80,7 +80,7 @@ test('nats-server restart: acknowledged publications survive and the shard conti
         next = await publisher.publish({ channel: 'r', data: enc('after'), history: HISTORY, idempotencyKey: 'after' });
       } catch (err) {
         assert.ok(err instanceof RotorError && err.temporary, `temporary error expected, got ${String(err)}`);
-        if (Date.now() > deadline) throw new Error('shard did not recover after the nats-server restart');
+        if (Date.now() > deadline) throw new Error('shard did not recover after the nats-server restart', { cause: err });
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -166,7 +166,7 @@ test('kill -9 of a shard process while publishing loses nothing acknowledged and
             assert.ok(err instanceof RotorError && err.temporary, `clear temporary error expected, got ${String(err)}`);
             assert.match(err.message, /history shard unavailable|JetStream|closed/);
             failures++;
-            if (attempt > 400) throw new Error('publication never accepted after the restart');
+            if (attempt > 400) throw new Error('publication never accepted after the restart', { cause: err });
             await new Promise((r) => setTimeout(r, 50));
           }
         }
