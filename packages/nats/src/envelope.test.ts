@@ -107,8 +107,9 @@ test('control commands round-trip and match the .proto', () => {
   ];
   for (const cmd of cmds) assert.deepEqual(decodeControlCommand(encodeControlCommand(cmd)), cmd);
   const o = toObj('ControlCommand', encodeControlCommand(cmds[2]!));
-  assert.equal(o.override.presence, false);
-  assert.equal(o.override.forceRecovery, true);
+  assert.equal(o.override.presence, 1, 'TOGGLE_OFF');
+  assert.equal(o.override.forceRecovery, 2, 'TOGGLE_ON');
+  assert.equal(o.override.joinLeave, undefined);
   assert.equal(o.recoverSince.epoch, 'e');
 });
 

@@ -526,11 +526,11 @@ export function encodeControlCommand(cmd: ControlCommand): Uint8Array {
       if (cmd.recoverSince !== undefined) writePosition(w, 12, cmd.recoverSince);
       if (cmd.override !== undefined) {
         const m = w.begin(13);
-        w.optionalBool(1, cmd.override.presence);
-        w.optionalBool(2, cmd.override.joinLeave);
-        w.optionalBool(3, cmd.override.forcePushJoinLeave);
-        w.optionalBool(4, cmd.override.forceRecovery);
-        w.optionalBool(5, cmd.override.forcePositioning);
+        w.toggle(1, cmd.override.presence);
+        w.toggle(2, cmd.override.joinLeave);
+        w.toggle(3, cmd.override.forcePushJoinLeave);
+        w.toggle(4, cmd.override.forceRecovery);
+        w.toggle(5, cmd.override.forcePositioning);
         w.end(m);
       }
       break;
@@ -543,25 +543,30 @@ export function encodeControlCommand(cmd: ControlCommand): Uint8Array {
   return w.finish();
 }
 
+function set(o: SubscribeOverride, key: keyof SubscribeOverride, v: boolean | undefined): void {
+  if (v === undefined) delete o[key];
+  else o[key] = v;
+}
+
 function readOverride(r: Reader): SubscribeOverride {
   const o: SubscribeOverride = {};
   while (!r.done()) {
     const tag = r.varint();
     switch (tag) {
       case (1 << 3) | WIRE_VARINT:
-        o.presence = r.bool();
+        set(o, 'presence', r.toggle());
         break;
       case (2 << 3) | WIRE_VARINT:
-        o.joinLeave = r.bool();
+        set(o, 'joinLeave', r.toggle());
         break;
       case (3 << 3) | WIRE_VARINT:
-        o.forcePushJoinLeave = r.bool();
+        set(o, 'forcePushJoinLeave', r.toggle());
         break;
       case (4 << 3) | WIRE_VARINT:
-        o.forceRecovery = r.bool();
+        set(o, 'forceRecovery', r.toggle());
         break;
       case (5 << 3) | WIRE_VARINT:
-        o.forcePositioning = r.bool();
+        set(o, 'forcePositioning', r.toggle());
         break;
       default:
         r.skip(tag & 7);

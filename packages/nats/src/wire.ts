@@ -62,11 +62,9 @@ export class Writer {
     this.varint(1);
   }
 
-  /** Writes a bool field even when false (proto3 `optional`). */
-  optionalBool(field: number, b: boolean | undefined): void {
-    if (b === undefined) return;
-    this.tag(field, WIRE_VARINT);
-    this.varint(b ? 1 : 0);
+  /** A tri-state boolean as the `Toggle` enum of cluster.proto: unset 0, off 1, on 2. */
+  toggle(field: number, b: boolean | undefined): void {
+    this.uint(field, b === undefined ? 0 : b ? 2 : 1);
   }
 
   string(field: number, s: string | undefined): void {
@@ -205,6 +203,12 @@ export class Reader {
 
   bool(): boolean {
     return this.varint() !== 0;
+  }
+
+  /** `Toggle` enum: undefined for unset (or an unknown value). */
+  toggle(): boolean | undefined {
+    const v = this.varint();
+    return v === 2 ? true : v === 1 ? false : undefined;
   }
 
   private length(): number {
