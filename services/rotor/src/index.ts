@@ -1,1 +1,5 @@
-export {};
+// Public surface of @rotor/cli: the dispatcher and the pieces commands are built from.
+export { run } from './cli.ts';
+export * from './command.ts';
+export { loadCliConfig } from './config.ts';
+export { commands } from './commands/index.ts';

@@ -167,7 +167,7 @@ test('an HS256 token signed with the RSA public key PEM as secret never verifies
 });
 
 test('audience and issuer: exact, arrays and regex (unanchored, as in Go)', async () => {
-  const v = new JoseTokenVerifier(settings({ hmacSecretKey: SECRET, audienceRegex: '^rotor-(dev|prod)$', issuerRegex: 'example\\.com' }), opts());
+  const v = new JoseTokenVerifier(settings({ hmacSecretKey: SECRET, audienceRegex: '^rotor-(?P<env>dev|prod)$', issuerRegex: 'example\\.com' }), opts());
   const cases: Array<[Record<string, unknown>, boolean]> = [
     [{ aud: 'rotor-dev', iss: 'https://auth.example.com' }, true],
     [{ aud: ['other', 'rotor-prod'], iss: 'example.com' }, true],

@@ -18,6 +18,7 @@
 // fine, so the client should retry rather than be told its token is invalid.
 import { createHmac, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { compactVerify, createRemoteJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import { compileGoRegex } from '../channels.ts';
 import { Errors, RotorError } from '../codes.ts';
 import type { ClientConfig, TokenConfig } from '../config/types.ts';
 import type { Clock } from '../types.ts';
@@ -63,9 +64,9 @@ class KeySet {
     this.rules = {
       userIdClaim: t.userIdClaim === '' ? 'sub' : t.userIdClaim,
       audience: t.audience,
-      audienceRegex: t.audienceRegex === '' ? null : new RegExp(t.audienceRegex),
+      audienceRegex: t.audienceRegex === '' ? null : compileGoRegex(t.audienceRegex),
       issuer: t.issuer,
-      issuerRegex: t.issuerRegex === '' ? null : new RegExp(t.issuerRegex),
+      issuerRegex: t.issuerRegex === '' ? null : compileGoRegex(t.issuerRegex),
     };
     this.hmac = t.hmacSecretKey === '' ? null : Buffer.from(t.hmacSecretKey, 'utf8');
     this.hmacPrevious = t.hmacPreviousSecretKey === '' || this.hmac === null ? null : Buffer.from(t.hmacPreviousSecretKey, 'utf8');

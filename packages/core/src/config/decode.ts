@@ -2,6 +2,7 @@
 // configuration, which starts as the defaults. Every type and range problem is recorded; decoding
 // continues past problems so one run reports all of them.
 import { createPublicKey } from 'node:crypto';
+import { compileGoRegex } from '../channels.ts';
 import { parseDuration } from './duration.ts';
 import { describe, joinPath, type Problems } from './problems.ts';
 import { namespaceOptionFields, propName, v5Hints, type Field, type StringCheck } from './schema.ts';
@@ -134,13 +135,15 @@ function decodeField(key: string, field: Field, value: unknown, path: string, ta
       const list: Tree[] = [];
       value.forEach((item, i) => {
         const itemPath = `${path}[${i}]`;
-        if (!isPlainObject(item)) return problems.error(itemPath, `expected a namespace object, got ${describe(item)}`);
+        // Every item keeps its slot so later checks report the same indices as the file.
         const ns: Tree = { name: '', ...defaultsOf(namespaceOptionFields) };
+        list.push(ns);
+        if (!isPlainObject(item)) return problems.error(itemPath, `expected a namespace object, got ${describe(item)}`);
         const { name, ...options } = item;
-        if (typeof name !== 'string') problems.error(`${itemPath}.name`, `expected a string, got ${describe(name)}`);
+        if (name === undefined || name === null) problems.error(`${itemPath}.name`, 'missing: every namespace needs a name');
+        else if (typeof name !== 'string') problems.error(`${itemPath}.name`, `expected a string, got ${describe(name)}`);
         else ns['name'] = name;
         decodeObject(namespaceOptionFields, options, itemPath, ns, problems);
-        list.push(ns);
       });
       target[prop] = list;
       return;
@@ -194,11 +197,13 @@ function checkString(check: StringCheck, value: string): string | null {
     case 'nonEmpty':
       return null; // the caller rejects ''
     case 'regex':
+      // The same compilation the server uses (Go RE2 syntax such as (?P<name>…) is translated).
       try {
-        new RegExp(value);
+        compileGoRegex(value);
         return null;
       } catch (err) {
-        return `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`;
+        const cause = (err as Error).cause;
+        return `invalid regular expression ${JSON.stringify(value)}: ${cause instanceof Error ? cause.message : (err as Error).message}`;
       }
     case 'rsaPem':
       return checkPem(value, ['rsa'], 'an RSA public key');

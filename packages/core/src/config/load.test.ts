@@ -158,7 +158,7 @@ test('the loaded config is deep-frozen', () => {
 // A Centrifugo v6 configuration using only features Rotor supports.
 const centrifugoV6 = {
   client: {
-    token: { hmac_secret_key: 'secret-1', audience: 'rotor-app', issuer_regex: '^https://auth\\.example\\.com/' },
+    token: { hmac_secret_key: 'secret-1', audience: 'rotor-app', issuer_regex: '^https://(?P<tenant>[a-z]+)\\.example\\.com/' },
     subscription_token: { enabled: true, hmac_secret_key: 'sub-secret' },
     allowed_origins: ['https://example.com', 'https://*.example.com'],
     allow_anonymous_connect_without_token: true,
@@ -210,7 +210,7 @@ const centrifugoV6 = {
 function assertCentrifugoV6(config: Readonly<RotorConfig>): void {
   assert.equal(config.client.token.hmacSecretKey, 'secret-1');
   assert.equal(config.client.token.audience, 'rotor-app');
-  assert.equal(config.client.token.issuerRegex, '^https://auth\\.example\\.com/');
+  assert.equal(config.client.token.issuerRegex, '^https://(?P<tenant>[a-z]+)\\.example\\.com/');
   assert.equal(config.client.subscriptionToken.enabled, true);
   assert.equal(config.client.subscriptionToken.hmacSecretKey, 'sub-secret');
   assert.deepEqual(config.client.allowedOrigins, ['https://example.com', 'https://*.example.com']);
@@ -417,6 +417,7 @@ test('a broken config reports every problem, each with its key path', (t) => {
         { name: 'subsec', history_size: 5, history_ttl: '1500ms' },
         { name: 'mode', force_recovery_mode: 'fast', allowed_delta_types: ['brotli'] },
         'not-an-object',
+        { presence: true },
       ],
     },
     http_server: { port: 70000 },
@@ -448,6 +449,7 @@ test('a broken config reports every problem, each with its key path', (t) => {
     ['channel.namespaces[5].force_recovery_mode', 'must be one of'],
     ['channel.namespaces[5].allowed_delta_types', 'unknown value(s) "brotli"'],
     ['channel.namespaces[6]', 'expected a namespace object'],
+    ['channel.namespaces[7].name', 'missing: every namespace needs a name'],
     ['http_server.port', 'must be <= 65535'],
     ['grpc_api.port', 'must be >= 0'],
     ['websocket.message_size_limit', 'must be >= 1'],

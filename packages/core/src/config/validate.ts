@@ -49,12 +49,15 @@ function validateChannels(c: RotorConfig, problems: Problems): void {
   const seen = new Map<string, number>();
   c.channel.namespaces.forEach((ns, i) => {
     const path = `channel.namespaces[${i}]`;
-    if (!namespaceNamePattern.test(ns.name)) {
-      problems.error(`${path}.name`, `invalid namespace name ${JSON.stringify(ns.name)} (must match ${namespaceNamePattern.source})`);
-    } else if (seen.has(ns.name)) {
-      problems.error(`${path}.name`, `duplicate namespace name ${JSON.stringify(ns.name)} (also channel.namespaces[${seen.get(ns.name)}])`);
-    } else {
-      seen.set(ns.name, i);
+    if (!problems.clean(path)) return;
+    if (problems.clean(`${path}.name`)) {
+      if (!namespaceNamePattern.test(ns.name)) {
+        problems.error(`${path}.name`, `invalid namespace name ${JSON.stringify(ns.name)} (must match ${namespaceNamePattern.source})`);
+      } else if (seen.has(ns.name)) {
+        problems.error(`${path}.name`, `duplicate namespace name ${JSON.stringify(ns.name)} (also channel.namespaces[${seen.get(ns.name)}])`);
+      } else {
+        seen.set(ns.name, i);
+      }
     }
     validateNamespaceOptions(ns, path, c.channel.historyMetaTtlMs, problems);
   });
