@@ -104,6 +104,8 @@ interface ChannelState {
   /** history_meta_ttl of the latest append or read that created the meta (0: never expires). */
   metaTtlMs: number;
   lastAppendAt: number;
+  /** Stream sequence of the newest acknowledged record (0: unknown). */
+  lastSeq: number;
   /** Offsets up to this were removed by history_remove (in-flight ones included). */
   removedUpTo: number;
   idleTrimmed: boolean;
@@ -301,6 +303,7 @@ export class JetStreamHistoryStore implements HistoryStore {
       metaExpiresAt: Infinity,
       metaTtlMs: 0,
       lastAppendAt: 0,
+      lastSeq: 0,
       removedUpTo: 0,
       idleTrimmed: false,
       pending: [],
@@ -360,9 +363,11 @@ export class JetStreamHistoryStore implements HistoryStore {
     }
     const records = await this.scan(best.cls, st.channel, best.seq);
     this.rebuild(st, records, now, hint.metaTtlMs);
+    st.lastSeq = best.seq;
   }
 
   private setClass(st: ChannelState, cls: RetentionClass | null): void {
+    if (st.cls !== cls) st.lastSeq = 0;
     st.cls = cls;
     st.subject = cls === null ? '' : this.subjects.storage(this.shard, cls.key, st.channel);
     if (cls !== null) st.size = cls.size;
@@ -507,9 +512,11 @@ export class JetStreamHistoryStore implements HistoryStore {
     return p;
   }
 
-  private async purgeSubject(cls: RetentionClass, channel: string, keep: number): Promise<void> {
+  /** Purges the channel's records in a class: all of them, or those below stream sequence `belowSeq`. */
+  private async purgeSubject(cls: RetentionClass, channel: string, belowSeq: number): Promise<void> {
     const filter = this.subjects.storage(this.shard, cls.key, channel);
-    await this.jsm.streams.purge(cls.stream, keep > 0 ? { filter, keep } : { filter });
+    // A sequence bound (not `keep`) so that a purge racing with new appends never drops them.
+    await this.jsm.streams.purge(cls.stream, belowSeq > 0 ? { filter, seq: belowSeq } : { filter });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -567,7 +574,10 @@ export class JetStreamHistoryStore implements HistoryStore {
     st.pending.push(entry);
     if (key) this.remember(st, key, idempotencyExpiresAt, promise);
     this.appender.publish(st.subject, record).then(
-      () => this.onStored(st, entry),
+      (ack) => {
+        if (ack.seq > st.lastSeq) st.lastSeq = ack.seq;
+        this.onStored(st, entry);
+      },
       (err: unknown) => this.onWriteFailed(st, entry, err),
     );
     return promise;
@@ -650,8 +660,9 @@ export class JetStreamHistoryStore implements HistoryStore {
     if (st.cls === null || st.top === 0) return;
     const cls = st.cls;
     const record = encodeStoredRecord({ kind: RecordKind.removed, epoch: st.epoch, offset: st.top, time: this.clock.now() });
+    let markerSeq: number;
     try {
-      await this.appender.publish(st.subject, record);
+      markerSeq = (await this.appender.publish(st.subject, record)).seq;
     } catch (err) {
       // The stream may still hold the publications: they must not come back under this epoch.
       this.onError(err, `remove marker failed for ${JSON.stringify(st.channel)}; new epoch`);
@@ -659,7 +670,7 @@ export class JetStreamHistoryStore implements HistoryStore {
       throw err instanceof RotorError ? err : unavailable((err as Error).message);
     }
     // Storage cleanup only: the marker alone already hides the removed publications.
-    await this.purgeSubject(cls, st.channel, 1).catch((err: unknown) => this.onError(err, 'purge after remove'));
+    await this.purgeSubject(cls, st.channel, markerSeq).catch((err: unknown) => this.onError(err, 'purge after remove'));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -686,10 +697,10 @@ export class JetStreamHistoryStore implements HistoryStore {
         if (now < e.expiresAt) break;
         st.idempotency.delete(key);
       }
-      if (!st.idleTrimmed && st.cls !== null && st.top > 0 && st.ttlMs > 0 && now >= st.lastAppendAt + st.ttlMs) {
+      if (!st.idleTrimmed && st.cls !== null && st.lastSeq > 0 && st.ttlMs > 0 && now >= st.lastAppendAt + st.ttlMs) {
         // Every publication is past its TTL: keep only the last record (it carries the meta).
         st.idleTrimmed = true;
-        this.purgeSubject(st.cls, channel, 1).catch((err: unknown) => this.onError(err, 'idle purge'));
+        this.purgeSubject(st.cls, channel, st.lastSeq).catch((err: unknown) => this.onError(err, 'idle purge'));
       }
     }
   }

@@ -59,6 +59,27 @@ test('continuity: lost stream, sequence gap and expired meta each start a new ep
       assert.deepEqual(r.publications, []);
     });
 
+    await t.test('an idle channel past its TTL is purged down to its last record; meta and epoch survive', async () => {
+      const short = { ...HISTORY, ttlMs: 1000 };
+      let last;
+      for (let i = 0; i < 5; i++) last = await publisher.publish({ channel: 'idle', data: enc(`m${i}`), history: short });
+      const names: string[] = [];
+      for await (const si of jsm.streams.list()) if (si.config.name.startsWith(slice.streamPrefix)) names.push(si.config.name);
+      const name = names.find((n) => n.includes('_100_3600'))!;
+      const subject = slice.subjects.storage(0, name.split('_H0_')[1]!, 'idle');
+      const count = async () => (await jsm.streams.info(name, { subjects_filter: subject })).state.subjects?.[subject] ?? 0;
+      assert.equal(await count(), 5);
+      slice.clock.advance(1001);
+      slice.shards[0]!.store.sweep();
+      const deadline = Date.now() + 5000;
+      while ((await count()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await count(), 1);
+      await restartShard(slice, server.url);
+      const r = await read('idle');
+      assert.deepEqual(r.position, last);
+      assert.deepEqual(r.publications, []);
+    });
+
     await t.test('an intact stream keeps its epoch across restarts, an expired meta does not', async () => {
       const a = await publisher.publish({ channel: 'meta', data: enc('x'), history: HISTORY });
       await restartShard(slice, server.url);
