@@ -421,6 +421,8 @@ export class JetStreamHistoryStore implements HistoryStore {
       }
     } finally {
       await messages.close().catch((err: unknown) => this.onError(err, 'closing a load consumer'));
+      // Do not leave one ephemeral consumer per loaded channel waiting for its inactivity timeout.
+      await consumer.delete().catch((err: unknown) => this.onError(err, 'deleting a load consumer'));
     }
     return out;
   }

@@ -55,6 +55,16 @@ test('a restarted shard keeps epochs, offsets, data and idempotency keys', async
       const next = await publisher.publish({ channel: ch, data: enc('next'), history: HISTORY });
       assert.deepEqual(next, { offset: 51, epoch: before[0]!.epoch });
     }
+    // Loading channels leaves no consumers behind.
+    const nc = await connectNats({ url: server.url });
+    try {
+      const jsm = await nc.jetstreamManager();
+      for await (const si of jsm.streams.list()) {
+        if (si.config.name.startsWith(slice.streamPrefix)) assert.equal(si.state.consumer_count, 0, `${si.config.name} consumers`);
+      }
+    } finally {
+      await closeNats(nc);
+    }
     const removed = await readAll(history, 'b.c');
     assert.equal(removed.position.epoch, acked.get('b.c')![0]!.epoch);
     assert.equal(removed.position.offset, 51);
