@@ -99,15 +99,17 @@ export async function startGrpcApi(service: ApiService, config: RotorConfig, opt
     }
     const mode = call.metadata.get(ERROR_MODE_HEADER)[0];
     const transport = useTransportErrors(cfg.errorMode, typeof mode === 'string' ? mode : undefined);
-    m.call(service, req, CTX).then(
-      (result) => callback(null, m.ok(result)),
-      (err: unknown) => {
-        const error = toApiError(RotorError.from(err));
-        const inBody = transport ? null : m.fail(error);
-        if (inBody !== null) callback(null, inBody);
-        else callback({ code: grpcStatusForCode(error.code ?? 100), details: error.message ?? '' });
-      },
-    );
+    m.call(service, req, CTX)
+      .then(
+        (result) => callback(null, m.ok(result)),
+        (err: unknown) => {
+          const error = toApiError(RotorError.from(err));
+          const inBody = transport ? null : m.fail(error);
+          if (inBody !== null) callback(null, inBody);
+          else callback({ code: grpcStatusForCode(error.code ?? 100), details: error.message ?? '' });
+        },
+      )
+      .catch((err: unknown) => log.error('gRPC API response failed', { method: m.grpcName, error: String(err) }));
   };
 
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -124,7 +126,10 @@ export async function startGrpcApi(service: ApiService, config: RotorConfig, opt
   const host = cfg.address === '' ? '0.0.0.0' : cfg.address.includes(':') ? `[${cfg.address}]` : cfg.address;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(new Error(`gRPC API could not listen on ${host}:${cfg.port}: ${err.message}`, { cause: err }));
+      if (err) {
+        server.forceShutdown();
+        reject(new Error(`gRPC API could not listen on ${host}:${cfg.port}: ${err.message}`, { cause: err }));
+      }
       else resolve(bound);
     });
   });

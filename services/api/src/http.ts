@@ -136,8 +136,10 @@ export function mountHttpApi(app: TemplatedApp, service: ApiService, config: Rot
   };
 
   for (const m of METHODS) app.any(`${prefix}/${m.name}`, handleMethod(m));
-  app.any(prefix, handleLegacy);
-  app.any(`${prefix}/*`, (res) => reject(res, '404 Not Found', 'not_found'));
+  app.any(prefix === '' ? '/' : prefix, handleLegacy);
+  // Unknown methods under the prefix are 404. With an empty prefix that would be a catch-all for
+  // the whole app, which belongs to the app's owner (uWS aborts on a duplicate route): skip it.
+  if (prefix !== '') app.any(`${prefix}/*`, (res) => reject(res, '404 Not Found', 'not_found'));
 }
 
 function normalisePrefix(p: string): string {

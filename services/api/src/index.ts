@@ -1,6 +1,6 @@
 // Public surface of @rotor/api: the server API as one transport-agnostic service plus its HTTP
 // (uWebSockets.js routes) and gRPC bindings, and the cluster api role that serves both.
-export { createApiService, toApiError, API_METHODS, DEFAULT_IDEMPOTENCY_TTL_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_CONCURRENCY } from './service.ts';
+export { createApiService, toApiError, API_METHODS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_CONCURRENCY } from './service.ts';
 export type { ApiDeps, ApiService, ApiMethod, CallContext, RpcHandler } from './service.ts';
 export { mountHttpApi } from './http.ts';
 export type { HttpApiOptions } from './http.ts';

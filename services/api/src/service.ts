@@ -16,7 +16,7 @@
 // OpenTelemetry span; without a registered tracer provider the spans are no-ops.
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { ChannelRules, Disconnects, Errors, RotorError, silentLogger } from '@rotor/core';
+import { ChannelRules, DEFAULT_IDEMPOTENCY_TTL_MS, Disconnects, Errors, RotorError, silentLogger } from '@rotor/core';
 import type {
   ControlBus,
   ControlCommand,
@@ -65,8 +65,6 @@ export interface CallContext {
 /** A server-side RPC extension (the `rpc` method): params in, data out, both opaque bytes. */
 export type RpcHandler = (params: Uint8Array) => Promise<Uint8Array> | Uint8Array;
 
-/** Centrifugo's idempotency window for publish/broadcast keys. */
-export const DEFAULT_IDEMPOTENCY_TTL_MS = 5 * 60_000;
 /** Most commands in one batch and channels in one broadcast. */
 export const DEFAULT_MAX_BATCH_SIZE = 10_000;
 /** Most batch commands / broadcast channels in flight at once (Centrifugo uses 1024 too). */
@@ -87,6 +85,7 @@ export interface ApiDeps {
   registry?: Registry;
   /** RPC extensions by method name. None at all → `rpc` answers 108; unknown method → 104. */
   rpc?: ReadonlyMap<string, RpcHandler>;
+  /** Window of publish/broadcast idempotency keys (default 5 minutes, as Centrifugo). */
   idempotencyTtlMs?: number;
   maxBatchSize?: number;
   concurrency?: number;

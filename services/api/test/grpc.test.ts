@@ -219,3 +219,34 @@ test('grpc_api.error_mode transport by config; no key configured means no auth',
     await t.close();
   }
 });
+
+test('a port already in use fails startGrpcApi with a clear error', async () => {
+  const t = await startTestApi();
+  try {
+    const { startGrpcApi } = await import('../src/index.ts');
+    const taken = { ...t.config, grpcApi: { ...t.config.grpcApi, port: t.grpcPort } };
+    await assert.rejects(startGrpcApi(t.service, taken), /gRPC API could not listen on 127\.0\.0\.1:\d+/);
+  } finally {
+    await t.close();
+  }
+});
+
+test('startGrpcApi warns when no key is configured and never logs the key', async () => {
+  const { createLogger } = await import('@rotor/core');
+  const { startGrpcApi } = await import('../src/index.ts');
+  const t = await startTestApi({ grpc: false });
+  try {
+    for (const key of ['', GRPC_KEY]) {
+      const lines: string[] = [];
+      const log = createLogger({ level: 'debug', write: (l) => void lines.push(l) });
+      const config = { ...t.config, grpcApi: { ...t.config.grpcApi, key } };
+      const g = await startGrpcApi(t.service, config, { log });
+      await g.close();
+      const out = lines.join('');
+      assert.equal(/gRPC API has no key/.test(out), key === '', out);
+      assert.ok(!out.includes(GRPC_KEY));
+    }
+  } finally {
+    await t.close();
+  }
+});

@@ -354,6 +354,16 @@ describe('legacy POST /api', () => {
   });
 });
 
+test('handler_prefix "/" serves methods at the root and the legacy endpoint at /', async () => {
+  const t = await startTestApi({ grpc: false, config: { http_api: { handler_prefix: '/' } } });
+  try {
+    assert.equal((await post(`${t.httpUrl}/info`, '{}')).status, 200);
+    assert.equal((await post(`${t.httpUrl}/`, '{"method":"info"}')).status, 200);
+  } finally {
+    await t.close();
+  }
+});
+
 test('custom handler_prefix', async () => {
   const t = await startTestApi({ grpc: false, config: { http_api: { handler_prefix: '/v1/server/' } } });
   try {

@@ -1,9 +1,7 @@
 // An independent, non-Node client: Python grpcio (Debian's python3-grpcio) with stubs generated
-// from our proto/api.proto by grpc_tools.protoc inside this test. It publishes with the API key,
-// reads the history back, and is refused with UNAUTHENTICATED for a wrong key.
-//
-// TODO(gateway): once startGateway is merged, extend to "a centrifuge-js subscriber receives the
-// publication"; until then the test asserts that the publication reached the broker.
+// from our proto/api.proto by grpc_tools.protoc inside this test. It publishes with the API key
+// into the embedded wiring (gateway + API), and a centrifuge-js subscriber receives the
+// publication; it reads the history back and is refused with UNAUTHENTICATED for a wrong key.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { GRPC_KEY, startTestApi, text } from './harness.ts';
+import type { Subscription } from 'centrifuge';
+import { Collector, deferred } from '@rotor/testkit';
+import { startEmbedded } from './embedded.ts';
+import { GRPC_KEY } from './harness.ts';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
@@ -47,14 +48,28 @@ with grpc.insecure_channel(target) as ch:
 print(json.dumps(out))
 `;
 
-test('Python grpcio client generated from proto/api.proto publishes with the API key', async () => {
+async function subscribe(sub: Subscription): Promise<void> {
+  const d = deferred();
+  sub.on('subscribed', () => d.resolve());
+  sub.subscribe();
+  await d.promise;
+}
+
+test('Python grpcio client generated from proto/api.proto publishes; a centrifuge-js subscriber receives it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rotor-pygrpc-'));
-  const t = await startTestApi();
+  const e = await startEmbedded();
   try {
     await run(PYTHON, ['-m', 'grpc_tools.protoc', `-I${PROTO_DIR}`, `--python_out=${dir}`, `--grpc_python_out=${dir}`, 'api.proto'], { timeout: 60_000 });
     writeFileSync(join(dir, 'client.py'), CLIENT);
-    await t.watch('chan');
-    const { stdout } = await run(PYTHON, [join(dir, 'client.py'), `127.0.0.1:${t.grpcPort}`, GRPC_KEY, 'chan'], {
+
+    const carol = e.client('carol');
+    const sub = carol.newSubscription('chat:py');
+    const pubs = new Collector<{ data: unknown; offset?: number; tags?: Record<string, string> }>('publications');
+    sub.on('publication', (p) => pubs.push({ data: p.data, offset: p.offset, tags: p.tags }));
+    carol.connect();
+    await subscribe(sub);
+
+    const { stdout } = await run(PYTHON, [join(dir, 'client.py'), `127.0.0.1:${e.grpcPort}`, GRPC_KEY, 'chat:py'], {
       cwd: dir,
       timeout: 60_000,
       env: { ...process.env, PYTHONPATH: dir, PYTHONDONTWRITEBYTECODE: '1' },
@@ -73,14 +88,10 @@ test('Python grpcio client generated from proto/api.proto publishes with the API
     assert.equal(out.unknown_namespace, 102);
     assert.equal(out.wrong_key, 'UNAUTHENTICATED');
     assert.equal(out.no_key, 'UNAUTHENTICATED');
-    // The publication went through the Publisher to the broker, exactly as sent.
-    const [d] = await t.delivered.waitFor(1);
-    assert.equal(d!.channel, 'chan');
-    assert.equal(d!.pub.offset, 1);
-    assert.equal(text(d!.pub.data), '{"from":"python"}');
-    assert.equal(d!.epoch, out.publish.epoch);
+    // The subscriber got exactly what Python sent, at the offset Python was told.
+    assert.deepEqual(await pubs.waitFor(1), [{ data: { from: 'python' }, offset: 1, tags: { lang: 'py' } }]);
   } finally {
-    await t.close();
+    await e.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
