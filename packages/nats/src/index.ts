@@ -1,8 +1,8 @@
 // Public surface of @rotor/nats: NATS adapters of the core contracts and the one subject mapping.
 export { Subjects, channelToken, tokenToChannel, MAX_SUBJECT_LENGTH } from './subjects.ts';
 export { channelHash, shardOf } from './shard.ts';
-export { connectNats, closeNats } from './connection.ts';
-export type { NatsConnectOptions } from './connection.ts';
+export { connectNats, connectNatsWaiting, closeNats, natsServers, NatsConnectionMonitor } from './connection.ts';
+export type { NatsConnectOptions, ConnectWaitingOptions, NatsEventLog, MonitorOptions } from './connection.ts';
 export { NatsBroker } from './nats-broker.ts';
 export type { NatsBrokerOptions } from './nats-broker.ts';
 export * from './envelope.ts';

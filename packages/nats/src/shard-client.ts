@@ -34,6 +34,12 @@ export interface ShardClientOptions {
   subjects?: Subjects;
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
+  /**
+   * The connection's state (NatsConnectionMonitor). While it says disconnected, requests and
+   * direct publishes fail at once with a temporary error instead of waiting in nats.js's
+   * reconnect buffer, where they would be sent late (after their caller gave up) or not at all.
+   */
+  connection?: { readonly connected: boolean };
 }
 
 /** Routes requests to shards and turns every failure into a RotorError. */
@@ -41,12 +47,19 @@ export class ShardRouter {
   readonly shards: number;
   readonly subjects: Subjects;
   private readonly requester: Requester;
+  private readonly connection: { readonly connected: boolean } | undefined;
 
   constructor(nc: NatsConnection, opts: ShardClientOptions) {
     if (!Number.isInteger(opts.shards) || opts.shards < 1) throw new RangeError(`invalid shard count ${opts.shards}`);
     this.shards = opts.shards;
     this.subjects = opts.subjects ?? new Subjects();
     this.requester = new Requester(nc, opts.timeoutMs ?? 5000);
+    this.connection = opts.connection;
+  }
+
+  /** Throws the temporary "NATS disconnected" error while the connection is down. */
+  assertConnected(): void {
+    if (this.connection !== undefined && !this.connection.connected) throw new RotorError(Errors.internal, 'cluster unavailable (NATS disconnected)');
   }
 
   shardOf(channel: string): number {
@@ -54,6 +67,7 @@ export class ShardRouter {
   }
 
   async request(shard: number, req: ShardRequest): Promise<ShardReply> {
+    this.assertConnected();
     let data: Uint8Array;
     try {
       data = await this.requester.request(this.subjects.shard(shard), encodeShardRequest(req));
@@ -221,6 +235,7 @@ export class ClusterPublisher implements Publisher {
       });
       return rep.position ?? { offset: 0, epoch: '' };
     }
+    this.router.assertConnected();
     const pub: Publication = { offset: 0, data: req.data, time: this.clock.now() };
     if (req.info) pub.info = req.info;
     if (req.tags) pub.tags = req.tags;

@@ -17,6 +17,8 @@ export interface HistoryShardOptions {
   shard: number;
   shards: number;
   natsUrl: string;
+  /** An open connection to use instead of connecting to natsUrl; the caller keeps owning it. */
+  nc?: NatsConnection;
   clock?: Clock;
   /** Subject prefix (default "rotor"); tests use their own. */
   subjects?: Subjects;
@@ -47,7 +49,8 @@ export async function startHistoryShard(config: HistoryShardConfig, opts: Histor
   const onError = opts.onError ?? ((err: unknown, context: string) => console.error(`history shard ${shard}: ${context}`, err));
   const sweepIntervalMs = opts.sweepIntervalMs ?? 10_000;
 
-  const nc = await connectNats({ url: opts.natsUrl, name: `${config.rotor.nodeName || 'rotor'}-history-${shard}` });
+  const ownsConnection = opts.nc === undefined;
+  const nc = opts.nc ?? (await connectNats({ url: opts.natsUrl, name: `${config.rotor.nodeName || 'rotor'}-history-${shard}` }));
   let store: JetStreamHistoryStore | null = null;
   try {
     store = await JetStreamHistoryStore.open({
@@ -76,12 +79,12 @@ export async function startHistoryShard(config: HistoryShardConfig, opts: Histor
       await s.close();
       await presence.close();
       await broker.close();
-      await closeNats(nc);
+      if (ownsConnection) await closeNats(nc);
     };
     return { shard, shards, store: s, presence, publisher, nc, server, close, [Symbol.asyncDispose]: close };
   } catch (err) {
     await store?.close();
-    await closeNats(nc);
+    if (ownsConnection) await closeNats(nc);
     throw err;
   }
 }

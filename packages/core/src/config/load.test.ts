@@ -130,7 +130,7 @@ const expectedDefaults: RotorConfig = {
     nats: { url: 'nats://127.0.0.1:4222' },
     drainWindowMs: 10_000,
     presenceTtlMs: 60_000,
-    history: { shards: 1, streamPrefix: 'ROTOR', replicas: 1 },
+    history: { shards: 1, streamPrefix: 'ROTOR', replicas: 1, shard: -1, httpPort: 8080 },
     apiPort: 9000,
     nodeName: 'test-host',
   },
@@ -347,6 +347,8 @@ test('environment overrides beat the file, typed by key', (t) => {
     { env: { ROTOR_ROTOR_NATS_URL: 'nats://n1:4222' }, check: (c) => c.rotor.nats.url, want: 'nats://n1:4222' },
     { env: { ROTOR_NATS_URL: 'nats://short:4222' }, check: (c) => c.rotor.nats.url, want: 'nats://short:4222' },
     { env: { ROTOR_HISTORY_SHARDS: '8' }, check: (c) => c.rotor.history.shards, want: 8 },
+    { env: { ROTOR_HISTORY_SHARD: '3' }, check: (c) => c.rotor.history.shard, want: 3 },
+    { env: { ROTOR_HISTORY_HTTP_PORT: '0' }, check: (c) => c.rotor.history.httpPort, want: 0 },
     { env: { ROTOR_NODE_NAME: 'gw-1' }, check: (c) => c.rotor.nodeName, want: 'gw-1' },
     { env: { ROTOR_DRAIN_WINDOW: '30s' }, check: (c) => c.rotor.drainWindowMs, want: 30_000 },
     { env: { ROTOR_LOG_LEVEL: 'warn' }, check: (c) => c.log.level, want: 'warn' },
@@ -536,6 +538,7 @@ test('cross-key rules: personal channel namespace, port clashes, previous HMAC k
     { env: { ROTOR_CLIENT_TOKEN_HMAC_PREVIOUS_SECRET_KEY: 'old' }, problem: 'client.token.hmac_previous_secret_key (from ROTOR_CLIENT_TOKEN_HMAC_PREVIOUS_SECRET_KEY): set without hmac_secret_key' },
     { env: { ROTOR_CLIENT_TOKEN_JWKS_PUBLIC_ENDPOINT: 'ftp://x/jwks' }, problem: 'client.token.jwks_public_endpoint (from ROTOR_CLIENT_TOKEN_JWKS_PUBLIC_ENDPOINT): must be an http(s) URL' },
     { env: { ROTOR_NODE_NAME: '' }, problem: 'rotor.node_name (from ROTOR_NODE_NAME): must not be empty' },
+    { env: { ROTOR_HISTORY_SHARD: '-2' }, problem: 'rotor.history.shard (from ROTOR_HISTORY_SHARD): must be >= -1' },
   ];
   for (const { env, problem } of cases) {
     const problems = problemsOf(() => loadConfig({ env, hostname: 'h' }));

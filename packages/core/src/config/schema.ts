@@ -234,6 +234,11 @@ export const schema: Readonly<Record<string, Field>> = {
       shards: int(1, 1, 1024),
       stream_prefix: str('ROTOR', { check: 'streamName' }),
       replicas: int(1, 1, 5),
+      // This process's shard index for `rotor history` (ROTOR_HISTORY_SHARD); -1: the ordinal
+      // suffix of the host name (StatefulSet pod "rotor-history-3" → 3).
+      shard: int(-1, -1, 1023),
+      // The history role's /health and /metrics port (0: a free port, logged at start).
+      http_port: port(8080),
     }),
     api_port: port(9000),
     node_name: str('', { check: 'nonEmpty' }),

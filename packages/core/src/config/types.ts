@@ -172,6 +172,10 @@ export interface RotorConfig {
       /** JetStream stream name prefix; replicas for cluster deployments. */
       streamPrefix: string;
       replicas: number;
+      /** Shard index of a `rotor history` process; -1 = the host name's ordinal suffix. */
+      shard: number;
+      /** Port of the history role's /health and /metrics server (0 = a free port). */
+      httpPort: number;
     };
     /** Port of the api role's HTTP server (cluster mode); the embedded mode uses http_server.port. */
     apiPort: number;
