@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { loadConfig, type RotorConfig } from '../../packages/core/src/index.ts';
+import { loadConfig } from '../../packages/core/src/index.ts';
 import { historyHttpPort } from './app-facts.ts';
+import { rotorServices, type RotorService } from './compose.ts';
 import { asRecord, readText, readYaml, repoPath, repoRoot } from './repo.ts';
 
 const run = promisify(execFile);
@@ -66,43 +67,6 @@ test('rotor checkconfig fails on a broken config (the check above can fail)', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-interface RotorService {
-  name: string;
-  role: string;
-  args: string[];
-  env: Record<string, string>;
-  config: Readonly<RotorConfig>;
-  service: Record<string, unknown>;
-}
-
-/** The compose services that run the Rotor image, with the configuration each would load. */
-function rotorServices(): RotorService[] {
-  const compose = asRecord(readYaml('deploy/compose.yaml'), 'compose.yaml');
-  const services = asRecord(compose['services'], 'services');
-  const out: RotorService[] = [];
-  for (const [name, raw] of Object.entries(services)) {
-    const service = asRecord(raw, name);
-    if (!String(service['image']).includes('ROTOR_IMAGE')) continue;
-    const command = service['command'] as string[];
-    const env: Record<string, string> = {};
-    // A variable without a value is taken from the operator's shell, or left unset: unset here.
-    for (const [k, v] of Object.entries(asRecord(service['environment'], `${name}.environment`))) {
-      if (v !== null) env[k] = String(v);
-    }
-    const mounts = new Map<string, string>();
-    for (const volume of service['volumes'] as string[]) {
-      const [host, container] = volume.split(':') as [string, string];
-      mounts.set(container, repoPath(join('deploy', host)));
-    }
-    const configPath = env['ROTOR_CONFIG'];
-    assert.ok(configPath !== undefined && mounts.has(configPath), `${name}: ROTOR_CONFIG must point at a mounted file`);
-    const { config, warnings } = loadConfig({ file: mounts.get(configPath), env, hostname: name });
-    assert.deepEqual(warnings, [], `${name}: the config it loads must not warn`);
-    out.push({ name, role: command[0] as string, args: command.slice(1), env, config, service });
-  }
-  return out;
-}
 
 function containerPorts(service: Record<string, unknown>): number[] {
   return ((service['ports'] as string[] | undefined) ?? []).map((p) => Number(p.split(':').at(-1)));

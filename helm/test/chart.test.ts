@@ -10,19 +10,13 @@ import { test } from 'node:test';
 import { configEnvNames, defaultConfig, loadConfig, nonConfigEnvVars } from '../../packages/core/src/index.ts';
 import { assumedHistoryHttpPort, historyHttpPort } from '../../deploy/test/app-facts.ts';
 import { asRecord, isRecord, readJson, readText, readYaml, repoPath } from '../../deploy/test/repo.ts';
+import { podEnv, renderedConfig, values, v } from './render.ts';
 import { checkBalance, definedNames, missingValues, reboundValues, usedNames } from './template-check.ts';
 
 const chartDir = 'helm/rotor';
-const values = asRecord(readYaml(`${chartDir}/values.yaml`), 'values.yaml');
 const templateFiles = readdirSync(repoPath(`${chartDir}/templates`)).filter((f) => /\.(ya?ml|tpl|txt)$/.test(f));
 const templates = new Map(templateFiles.map((f) => [f, readText(`${chartDir}/templates/${f}`)]));
 const allTemplateText = [...templates.values()].join('\n');
-
-function v(path: string): unknown {
-  let node: unknown = values;
-  for (const key of path.split('.')) node = asRecord(node, path)[key];
-  return node;
-}
 
 test('Chart.yaml: apiVersion v2, app version of the CLI, NATS as an optional, not vendored dependency', () => {
   const chart = asRecord(readYaml(`${chartDir}/Chart.yaml`), 'Chart.yaml');
@@ -146,26 +140,6 @@ test('probes: the paths the app serves, on the port named http, which is the rol
   assert.equal(containerPort('history-statefulset.yaml', 'http'), '.Values.history.httpPort');
 });
 
-/** The rotor.json the ConfigMap renders by default: values.config plus the keys the chart sets. */
-function renderedConfig(): Record<string, unknown> {
-  const cfg = structuredClone(asRecord(v('config'), 'config'));
-  const obj = (key: string, parent: Record<string, unknown> = cfg): Record<string, unknown> => {
-    const existing = parent[key];
-    const next = isRecord(existing) ? existing : {};
-    parent[key] = next;
-    return next;
-  };
-  obj('http_server')['port'] = v('gateway.port');
-  Object.assign(obj('grpc_api'), { enabled: v('api.grpc.enabled'), port: v('api.grpc.port') });
-  cfg['health'] = { enabled: true };
-  cfg['prometheus'] = { enabled: true };
-  const rotor = obj('rotor');
-  rotor['api_port'] = v('api.httpPort');
-  obj('history', rotor)['shards'] = v('history.shards');
-  obj('nats', rotor)['url'] = 'nats://release-nats:4222';
-  return cfg;
-}
-
 test('config: the chart sets the keys it owns in rotor.config (the test renders the same ones)', () => {
   const helpers = templates.get('_helpers.tpl') ?? '';
   const define = helpers.slice(helpers.indexOf('{{- define "rotor.config" -}}'));
@@ -181,13 +155,7 @@ test('config: the default rendered rotor.json plus the injected environment load
   try {
     const file = join(dir, 'rotor.json');
     writeFileSync(file, JSON.stringify(renderedConfig()));
-    const env: Record<string, string> = {
-      ROTOR_CONFIG: '/etc/rotor/rotor.json',
-      ROTOR_HISTORY_SHARDS: String(v('history.shards')),
-      ROTOR_CLIENT_TOKEN_HMAC_SECRET_KEY: 'hmac-from-secret',
-      ROTOR_HTTP_API_KEY: 'http-from-secret',
-      ROTOR_GRPC_API_KEY: 'grpc-from-secret',
-    };
+    const env = podEnv('/etc/rotor/rotor.json');
     const { config, warnings } = loadConfig({ file, env, hostname: 'release-rotor-history-0' });
     assert.deepEqual(warnings, []);
     assert.equal(config.client.token.hmacSecretKey, 'hmac-from-secret');
