@@ -3,14 +3,14 @@
 // (memory adapters) and in cluster mode (NATS adapters).
 import { randomUUID } from 'node:crypto';
 import { ChannelRules, Disconnects, Unsubscribes, sharedCoarseClock, systemClock } from '@rotor/core';
-import type { Clock, RotorConfig } from '@rotor/core';
+import type { Clock, RotorConfig, StreamPosition } from '@rotor/core';
 import type { Registry } from 'prom-client';
 import type { GatewayCodec } from './codec.ts';
 import { GatewayContext } from './context.ts';
 import type { GatewayAdapters, Log } from './context.ts';
 import { GatewayControl } from './control.ts';
 import { Hub } from './hub.ts';
-import type { FlushMode, HubEvents, HubMember } from './hub.ts';
+import type { FlushMode, HubEvents, HubMember, RepairOptions } from './hub.ts';
 import { Keepalive } from './keepalive.ts';
 import { protoCodec } from './proto-codec.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -52,6 +52,8 @@ export interface GatewayOptions extends GatewayAdapters {
    * sharing port 8000 would split clients between unconnected brokers.
    */
   exclusivePort?: boolean;
+  /** Bounds of stream repairs from history (read size, retries, backoff); defaults in hub.ts. */
+  repair?: RepairOptions;
 }
 
 export interface Gateway {
@@ -110,15 +112,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // coarse clock spares a Date.now() per publication unless a clock was injected.
     clock: opts.clock ?? sharedCoarseClock(),
     flushMode: opts.flushMode,
-    positionCheck: {
-      periodMs: config.client.channelPositionCheckDelayMs,
-      readTop: async (channel: string) => {
+    // Gaps of the (at-most-once) broker are repaired from history; idle positioned channels are
+    // checked against the history top every client.channel_position_check_delay.
+    history: {
+      read: (channel: string, since: StreamPosition, limit: number) => {
         const r = rules.resolve(channel);
         const metaTtlMs = r.ok ? r.channel.namespace.effectiveHistoryMetaTtlMs : config.channel.historyMetaTtlMs;
-        const read = await opts.history.read({ channel, limit: 0, reverse: false, metaTtlMs });
-        return read.position;
+        return opts.history.read({ channel, since, limit, reverse: false, metaTtlMs });
       },
     },
+    positionCheckMs: config.client.channelPositionCheckDelayMs,
+    repair: opts.repair,
     onError: (err, what) => log.warn('hub error', { what, error: String(err) }),
   });
   const adapters: GatewayAdapters = {

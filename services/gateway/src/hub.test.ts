@@ -1,77 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBroker } from '@rotor/core';
-import { waitFor } from '@rotor/testkit';
-import type { ClientInfo, Publication, StreamPosition } from '@rotor/core';
+import type { Publication, StreamPosition } from '@rotor/core';
 import { Format, Hub, JoinOutcome, MemberState } from './hub.ts';
-import type { HubEncoder, HubMember, HubOptions, TopicSink } from './hub.ts';
+import type { HubMember, HubOptions } from './hub.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { FakeEncoder, FakeSink, Member } from './testing/hub-fakes.ts';
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
-/** Readable fake encodings: "P<offset>:<data>", "J<client>", "L<client>"; frames join with "\n". */
-class FakeEncoder implements HubEncoder {
-  calls = [0, 0];
-  invalidJson = false;
-  prepare(channel: string): string {
-    return channel;
-  }
-  publication(_channel: unknown, pub: Publication, format: Format): Uint8Array {
-    this.calls[format]!++;
-    if (format === Format.json && this.invalidJson) throw new Error('not JSON');
-    return enc.encode(`P${pub.offset}:${dec.decode(pub.data)}`);
-  }
-  join(_c: unknown, info: ClientInfo): Uint8Array {
-    return enc.encode(`J${info.client}`);
-  }
-  leave(_c: unknown, info: ClientInfo): Uint8Array {
-    return enc.encode(`L${info.client}`);
-  }
-  frame(parts: readonly Uint8Array[]): Uint8Array {
-    return enc.encode(parts.map((p) => dec.decode(p)).join('\n'));
-  }
-}
+type SetupOptions = Pick<HubOptions, 'maxFrameBytes' | 'maxHeld' | 'maxHeldBytes' | 'history' | 'positionCheckMs' | 'repair'> & { clock?: { now(): number } };
 
-/** Models uWS topics: a frame reaches the members subscribed at publish time. */
-class FakeSink implements TopicSink {
-  readonly topics = new Map<string, Set<Member>>();
-  frames = 0;
-  publish(topic: string, frame: Uint8Array): void {
-    this.frames++;
-    for (const m of this.topics.get(topic) ?? []) m.frames.push(dec.decode(frame));
-  }
-}
-
-class Member implements HubMember {
-  hubState: MemberState = MemberState.none;
-  heldFrom = 0;
-  waitOffset = 0;
-  readonly frames: string[] = [];
-  constructor(
-    private readonly sink: FakeSink,
-    readonly format: Format,
-    readonly positioned: boolean,
-    readonly pushJoinLeave = false,
-  ) {}
-  subscribeTopic(topic: string): void {
-    let set = this.sink.topics.get(topic);
-    if (!set) this.sink.topics.set(topic, (set = new Set()));
-    set.add(this);
-  }
-  unsubscribeTopic(topic: string): void {
-    this.sink.topics.get(topic)?.delete(this);
-  }
-  sendFrame(frame: Uint8Array): void {
-    this.frames.push(dec.decode(frame));
-  }
-  /** Every message received, in order. */
-  get messages(): string[] {
-    return this.frames.flatMap((f) => f.split('\n'));
-  }
-}
-
-function setup(opts: { maxFrameBytes?: number; maxHeld?: number; maxHeldBytes?: number; positionCheck?: HubOptions['positionCheck']; clock?: { now(): number } } = {}) {
+function setup(opts: SetupOptions = {}) {
   const broker = new MemoryBroker();
   const sink = new FakeSink();
   const encoder = new FakeEncoder();
@@ -232,15 +172,29 @@ test('a joiner whose held publications have a gap is in insufficient state', asy
   assert.deepEqual(joiner.messages, []);
 });
 
-test('a joiner that read another epoch than the live stream is in insufficient state', async () => {
+test('a joiner that read another epoch than the positioned subscribers follow is in insufficient state', async () => {
   const { hub, sink, pub } = setup();
-  const plain = new Member(sink, Format.json, false);
-  await attach(hub, 'c', plain, null);
+  const positioned = new Member(sink, Format.json, true);
+  await attach(hub, 'c', positioned, { offset: 6, epoch: 'NEW' });
   hub.onPublication('c', pub(7), 'NEW');
   const joiner = new Member(sink, Format.json, true);
   const ch = hub.join('c', joiner);
   await ch.ready;
   assert.equal(hub.completeJoin(ch, joiner, { offset: 9, epoch: 'OLD' }), JoinOutcome.insufficient);
+  assert.equal(positioned.hubState, MemberState.attached);
+});
+
+test('with no positioned subscriber, a joiner that read a new epoch sets the position (the old one is not waited for)', async () => {
+  const { hub, sink, pub, deliver, events } = setup();
+  const plain = new Member(sink, Format.json, false);
+  await attach(hub, 'c', plain, null);
+  await deliver('c', [pub(7)], 'OLD');
+  const joiner = new Member(sink, Format.json, true);
+  assert.equal(await attach(hub, 'c', joiner, { offset: 2, epoch: 'NEW' }), JoinOutcome.attached);
+  await deliver('c', [pub(3)], 'NEW');
+  assert.deepEqual(joiner.messages, ['P3:x']);
+  assert.deepEqual(plain.messages, ['P7:x', 'P3:x']);
+  assert.deepEqual(events.insufficient, []);
 });
 
 test('held publications beyond the limit make joiners insufficient instead of growing', async () => {
@@ -303,75 +257,3 @@ test('a failed broker subscription fails the joiners and a later join retries', 
   assert.deepEqual([...broker.channels], ['c']);
 });
 
-test('position check: a live stream that lags the history top twice in a row is a lost position', async () => {
-  let now = 0;
-  let top: StreamPosition = { offset: 1, epoch: 'E' };
-  let reads = 0;
-  const { hub, sink, pub, deliver, events } = setup({
-    clock: { now: () => now },
-    positionCheck: {
-      periodMs: 100,
-      confirmMs: 1,
-      readTop: async () => {
-        reads++;
-        return top;
-      },
-    },
-  });
-  const m = new Member(sink, Format.json, true);
-  await attach(hub, 'c', m, { offset: 0, epoch: 'E' });
-  await deliver('c', [pub(1)]);
-  now = 1000;
-  hub.checkPositions(now);
-  await waitFor(() => reads === 1);
-  assert.deepEqual(events.insufficient, [], 'in step with the top');
-  // Publication 2 was stored but never delivered here.
-  top = { offset: 2, epoch: 'E' };
-  now = 2000;
-  hub.checkPositions(now);
-  await waitFor(() => events.insufficient.length === 1, { what: 'the lost position' });
-  assert.equal(reads, 3, 'confirmed by a second read');
-  assert.deepEqual(events.insufficient, [m]);
-});
-
-test('position check: a publication in flight during the first read is not a lost position', async () => {
-  let now = 0;
-  const tops: StreamPosition[] = [{ offset: 2, epoch: 'E' }];
-  let reads = 0;
-  const { hub, sink, pub, deliver, events } = setup({
-    clock: { now: () => now },
-    positionCheck: {
-      periodMs: 100,
-      confirmMs: 1,
-      readTop: async () => {
-        reads++;
-        return tops[0]!;
-      },
-    },
-  });
-  const m = new Member(sink, Format.json, true);
-  await attach(hub, 'c', m, { offset: 0, epoch: 'E' });
-  await deliver('c', [pub(1)]);
-  now = 1000;
-  hub.checkPositions(now);
-  await waitFor(() => reads === 1);
-  await deliver('c', [pub(2)]);
-  await waitFor(() => reads === 2, { what: 'the confirming read' });
-  await Promise.resolve();
-  assert.deepEqual(events.insufficient, []);
-  assert.deepEqual(m.messages, ['P1:x', 'P2:x']);
-});
-
-test('position check: another epoch at the top is a lost position', async () => {
-  let now = 0;
-  const { hub, sink, pub, deliver, events } = setup({
-    clock: { now: () => now },
-    positionCheck: { periodMs: 100, confirmMs: 1, readTop: async () => ({ offset: 1, epoch: 'NEW' }) },
-  });
-  const m = new Member(sink, Format.protobuf, true);
-  await attach(hub, 'c', m, { offset: 0, epoch: 'E' });
-  await deliver('c', [pub(1)]);
-  now = 1000;
-  hub.checkPositions(now);
-  await waitFor(() => events.insufficient.length === 1, { what: 'the lost position' });
-});

@@ -20,12 +20,27 @@
 // yet (the publication is still in flight), the member *waits* off-topic until the stream catches up.
 //
 // Positioning. Live publications must continue the stream: offset == last + 1 in the same epoch.
-// Stale duplicates (offset <= last) are dropped for everyone. A gap or a new epoch ends every
-// positioned subscription of the channel (the session turns that into Unsubscribe 2500 for client
-// subscriptions and disconnect 3010 for server-side ones) after the publications before the gap
-// were flushed; non-positioned subscribers keep receiving.
-import type { Broker, BrokerHandler, ClientInfo, Clock, Publication, StreamPosition } from '@rotor/core';
+// Stale duplicates (offset <= last) are dropped for everyone. The broker is at-most-once (NATS
+// core), so a gap (offset > last + 1, same epoch) means publications were lost on the way to this
+// node: the channel is *repaired* from history — one read per channel, however many subscribers —
+// while its live publications are queued; then the missing and the queued publications go through
+// the normal path in offset order, without duplicates, and nobody is disconnected. The periodic
+// position check (client.channel_position_check_delay) runs the same repair on channels that saw
+// no publication for a period: it catches a lost *last* publication, which no later one reveals.
+// Only when repair is impossible — the history no longer holds the missing range, the epoch
+// changed, the reads keep failing, or the queue outgrows its bounds — do the positioned
+// subscriptions end (the session turns that into Unsubscribe 2500 for client subscriptions and
+// disconnect 3010 for server-side ones) after what came before the gap was flushed; every other
+// subscriber still gets each publication the node received, in order.
+//
+// A channel whose position is not known yet (no live publication with an offset since the broker
+// subscription started) takes it from its first positioned subscriber's history read. Publications
+// that were still in flight then arrive below that position: they are "late" — never delivered on
+// this node — and go to the non-positioned subscribers (directly, not through the topics the
+// positioned ones share) and to joiners, instead of being dropped as duplicates.
+import type { Broker, BrokerHandler, ClientInfo, Clock, Publication, ReadResult, StreamPosition } from '@rotor/core';
 import type { GatewayMetrics } from './metrics.ts';
+import { RepairOutcome } from './metrics.ts';
 import { Rounds } from './rounds.ts';
 
 export const Format = { json: 0, protobuf: 1 } as const;
@@ -49,6 +64,15 @@ export interface TopicSink {
   publish(topic: string, frame: Uint8Array, isBinary: boolean): void;
 }
 
+/** Where the hub repairs gaps from. */
+export interface HubHistory {
+  /**
+   * The publications after `since`, ascending, at most `limit` (> 0), and the stream's current
+   * top; no publications when `since.epoch` is not the current epoch (HistoryStore.read).
+   */
+  read(channel: string, since: StreamPosition, limit: number): Promise<ReadResult>;
+}
+
 /** Member lifecycle inside the hub. */
 export const MemberState = { none: 0, joining: 1, waiting: 2, attached: 3 } as const;
 export type MemberState = (typeof MemberState)[keyof typeof MemberState];
@@ -67,7 +91,7 @@ export interface HubMember {
   waitOffset: number;
   subscribeTopic(topic: string): void;
   unsubscribeTopic(topic: string): void;
-  /** Sends a frame straight to the member's socket (held publications). */
+  /** Sends a frame straight to the member's socket (held and late publications). */
   sendFrame(frame: Uint8Array, isBinary: boolean): void;
 }
 
@@ -85,9 +109,6 @@ export type JoinOutcome = (typeof JoinOutcome)[keyof typeof JoinOutcome];
 const PUB = 0; // + format
 const JL = 2; // + format
 
-/** Delay before a suspected lost position is confirmed by a second read. */
-const POSITION_CONFIRM_MS = 2000;
-
 /** Marks an encoding that failed (payload not valid for the format). */
 const INVALID = new Uint8Array(0);
 
@@ -95,6 +116,30 @@ interface Held {
   pub: Publication;
   epoch: string;
   enc: Array<Uint8Array | null>;
+}
+
+interface Queued {
+  pub: Publication;
+  epoch: string;
+}
+
+/** A repair in progress on one channel (at most one per channel). */
+class Repair {
+  /** Live publications that arrived since the repair started, in arrival order. */
+  queue: Queued[] = [];
+  queuedBytes = 0;
+  /** Consecutive reads that failed or brought nothing. */
+  attempts = 0;
+  timer: NodeJS.Timeout | null = null;
+  /** Publications the reads supplied that the live stream had not brought. */
+  supplied = 0;
+  /**
+   * Position check: catch up to the top the first read reported (0 until then). A gap repair only
+   * needs the queue to continue the stream.
+   */
+  target = 0;
+
+  constructor(readonly toTop: boolean) {}
 }
 
 export class HubChannel {
@@ -110,14 +155,18 @@ export class HubChannel {
   posKnown = false;
   epoch = '';
   last = 0;
-  /** Publications received; lets a position check notice traffic that raced with its read. */
-  received = 0;
+  /**
+   * When the position came from a history read: offsets up to `lateUntil` that arrive later were in
+   * flight, never delivered here (0 = none expected); `lateSeen` is the last one delivered.
+   */
+  lateUntil = 0;
+  lateSeen = 0;
   lastPubAt = 0;
   /** Bucket in the position-check rounds, -1 when not positioned. */
   posBucket = -1;
-  checking = false;
   /** Attached or waiting positioned members. */
   positioned = 0;
+  repair: Repair | null = null;
   // Join window.
   joining = 0;
   waiters: HubMember[] | null = null;
@@ -144,9 +193,23 @@ export class HubChannel {
   get subscribers(): number {
     return (this.counts[PUB] ?? 0) + (this.counts[PUB + 1] ?? 0);
   }
+
+  /** A repair (gap or position check) is in progress. */
+  get repairing(): boolean {
+    return this.repair !== null;
+  }
 }
 
 export type FlushMode = 'microtask' | 'immediate';
+
+export interface RepairOptions {
+  /** Most publications one repair read asks for (default 1000). */
+  batch?: number;
+  /** Reads that fail (or bring nothing) in a row before the repair gives up (default 4). */
+  attempts?: number;
+  /** Delay before the first retry, doubled for each further one (default 100 ms). */
+  backoffMs?: number;
+}
 
 export interface HubOptions {
   broker: Broker;
@@ -165,24 +228,29 @@ export interface HubOptions {
   /** A topic's pending frame is flushed early once it holds this many bytes. */
   maxFrameBytes?: number;
   /**
-   * Live publications (and their payload bytes) held for joining members; beyond either bound the
-   * joiners of that moment get insufficient state instead of the buffer growing.
+   * Live publications (and their payload bytes) held for joining members, or queued while a
+   * channel is repaired; beyond either bound the joiners of that moment get insufficient state, and
+   * a repair is given up, instead of the buffer growing.
    */
   maxHeld?: number;
   maxHeldBytes?: number;
   /**
-   * Periodic position check (client.channel_position_check_delay): channels with positioned
-   * subscribers that saw no publication for `periodMs` compare their live position with the
-   * stream top from history; a lag or another epoch is a lost position.
+   * The history that gaps are repaired from. Without it a gap ends the positioned subscriptions at
+   * once and there are no position checks.
    */
-  positionCheck?: {
-    periodMs: number;
-    readTop(channel: string): Promise<StreamPosition>;
-    /** Delay of the confirming second read (default 2 s). */
-    confirmMs?: number;
-  };
+  history?: HubHistory;
+  /**
+   * Period of the position check (client.channel_position_check_delay; 0 = off): a channel with
+   * positioned subscribers that saw no publication for this long is repaired up to the history top.
+   * Channels are spread over the period.
+   */
+  positionCheckMs?: number;
+  repair?: RepairOptions;
   onError?: (err: unknown, what: string) => void;
 }
+
+/** Position-check rounds visit one bucket every this many ms at most (spreads channels). */
+const POSITION_TICK_MS = 50;
 
 export class Hub implements BrokerHandler {
   readonly channels = new Map<string, HubChannel>();
@@ -204,8 +272,12 @@ export class Hub implements BrokerHandler {
   private readonly maxHeldBytes: number;
   private readonly onError: (err: unknown, what: string) => void;
   private readonly flushBound = (): void => this.flush();
-  private readonly positionCheck: HubOptions['positionCheck'] | null;
+  private readonly history: HubHistory | null;
+  private readonly positionCheckMs: number;
   private readonly positionRounds: Rounds<HubChannel> | null;
+  private readonly repairBatch: number;
+  private readonly repairAttempts: number;
+  private readonly repairBackoffMs: number;
 
   constructor(opts: HubOptions) {
     this.broker = opts.broker;
@@ -219,10 +291,15 @@ export class Hub implements BrokerHandler {
     this.maxHeld = opts.maxHeld ?? 10_000;
     this.maxHeldBytes = opts.maxHeldBytes ?? 16 * 1024 * 1024;
     this.onError = opts.onError ?? (() => undefined);
-    this.positionCheck = opts.positionCheck ?? null;
+    this.history = opts.history ?? null;
+    this.repairBatch = Math.max(1, opts.repair?.batch ?? 1000);
+    this.repairAttempts = Math.max(1, opts.repair?.attempts ?? 4);
+    this.repairBackoffMs = Math.max(0, opts.repair?.backoffMs ?? 100);
+    const period = this.history !== null ? (opts.positionCheckMs ?? 0) : 0;
+    this.positionCheckMs = period > 0 ? period : 0;
     this.positionRounds =
-      this.positionCheck !== null && this.positionCheck.periodMs > 0
-        ? new Rounds<HubChannel>(this.positionCheck.periodMs, opts.clock.now())
+      this.positionCheckMs > 0
+        ? new Rounds<HubChannel>(this.positionCheckMs, opts.clock.now(), Math.ceil(this.positionCheckMs / POSITION_TICK_MS), POSITION_TICK_MS)
         : null;
   }
 
@@ -280,12 +357,15 @@ export class Hub implements BrokerHandler {
       return JoinOutcome.attached;
     }
     if (m.heldFrom < ch.heldBase) return this.insufficient(ch, m);
-    if (!ch.posKnown) {
-      // No live publication with an offset arrived since the broker subscription started: the
-      // read is the best knowledge of the stream. A late in-flight one will be dropped as stale.
+    if (!ch.posKnown || (ch.epoch !== position.epoch && ch.positioned === 0)) {
+      // No live publication with an offset arrived since the broker subscription started (or only
+      // ones of another epoch, and no positioned subscriber depends on it): the read is the best
+      // knowledge of the stream. Publications still in flight below it are late.
       ch.posKnown = true;
       ch.epoch = position.epoch;
       ch.last = position.offset;
+      ch.lateUntil = position.offset;
+      ch.lateSeen = 0;
     }
     if (ch.epoch !== position.epoch) return this.insufficient(ch, m);
     if (ch.last < position.offset) {
@@ -382,80 +462,44 @@ export class Hub implements BrokerHandler {
     }
   }
 
-  /** Runs the position checks that are due (driven by the gateway's timer). */
-  checkPositions(now: number): void {
-    const rounds = this.positionRounds;
-    const pc = this.positionCheck;
-    if (rounds === null || pc === null || pc === undefined) return;
-    rounds.run(now, (members) => {
-      for (const ch of members) {
-        if (ch.checking || now - ch.lastPubAt < pc.periodMs) continue;
-        this.checkPosition(ch, pc.readTop, false);
-      }
-    });
-  }
-
-  /**
-   * Compares the live position with the stream top. A mismatch may be a publication still in
-   * flight, so it is confirmed by a second read shortly after before it counts as lost.
-   */
-  private checkPosition(ch: HubChannel, readTop: (channel: string) => Promise<StreamPosition>, confirming: boolean): void {
-    ch.checking = true;
-    const received = ch.received;
-    readTop(ch.name).then(
-      (top) => {
-        ch.checking = false;
-        ch.lastPubAt = this.clock.now();
-        if (ch.closed || ch.positioned === 0 || ch.received !== received || !ch.posKnown) return;
-        if (top.epoch === ch.epoch && top.offset <= ch.last) return;
-        if (!confirming) {
-          ch.checking = true;
-          setTimeout(() => this.checkPosition(ch, readTop, true), this.positionCheck?.confirmMs ?? POSITION_CONFIRM_MS).unref();
-          return;
-        }
-        this.lostPosition(ch);
-      },
-      (err: unknown) => {
-        ch.checking = false;
-        this.onError(err, 'position check');
-      },
-    );
-  }
-
   /**
    * Sends `m` the held publications after `afterOffset` (all of them when -1). For a positioned
-   * member they must continue its position without a gap and in its epoch; returns false if not.
+   * member they must continue its position without a gap, in its epoch, up to the channel's
+   * position; returns false if not.
    */
   private sendHeld(ch: HubChannel, m: HubMember, afterOffset: number, epoch: string): boolean {
     const held = ch.held;
-    if (held === null) return true;
-    const fmt = m.format;
     let expected = afterOffset + 1;
-    const parts: Uint8Array[] = [];
-    for (let i = Math.max(0, m.heldFrom - ch.heldBase); i < held.length; i++) {
-      const h = held[i]!;
-      // Offset 0 (published without history, e.g. skip_history) carries no position: delivered.
-      if (afterOffset >= 0 && h.pub.offset > 0) {
-        if (h.epoch !== epoch) return false;
-        if (h.pub.offset <= afterOffset) continue;
-        if (h.pub.offset !== expected) return false;
-        expected++;
+    if (held !== null) {
+      const fmt = m.format;
+      const parts: Uint8Array[] = [];
+      for (let i = Math.max(0, m.heldFrom - ch.heldBase); i < held.length; i++) {
+        const h = held[i]!;
+        // Offset 0 (published without history, e.g. skip_history) carries no position: delivered.
+        if (afterOffset >= 0 && h.pub.offset > 0) {
+          if (h.epoch !== epoch) return false;
+          if (h.pub.offset <= afterOffset) continue;
+          if (h.pub.offset !== expected) return false;
+          expected++;
+        }
+        let enc = h.enc[fmt] ?? null;
+        if (enc === null) {
+          enc = this.encodePub(ch.prepared, h.pub, fmt);
+          h.enc[fmt] = enc;
+        }
+        if (enc === INVALID) {
+          this.events.inappropriateProtocol(m);
+          return true;
+        }
+        parts.push(enc);
       }
-      let enc = h.enc[fmt] ?? null;
-      if (enc === null) {
-        enc = this.encodePub(ch.prepared, h.pub, fmt);
-        h.enc[fmt] = enc;
+      if (parts.length > 0) {
+        m.sendFrame(parts.length === 1 ? parts[0]! : this.encoder.frame(parts, fmt), fmt === Format.protobuf);
       }
-      if (enc === INVALID) {
-        this.events.inappropriateProtocol(m);
-        return true;
-      }
-      parts.push(enc);
     }
-    if (parts.length > 0) {
-      m.sendFrame(parts.length === 1 ? parts[0]! : this.encoder.frame(parts, fmt), fmt === Format.protobuf);
-    }
-    return true;
+    // A read older than a position the channel took from another read cannot be brought up to it
+    // from the held publications when those were still in flight (see `lateUntil`).
+    return afterOffset < 0 || expected - 1 >= ch.last;
   }
 
   private close(ch: HubChannel): void {
@@ -464,6 +508,7 @@ export class Hub implements BrokerHandler {
     if (this.channels.get(ch.name) === ch) this.channels.delete(ch.name);
     this.metrics.channels = this.channels.size;
     this.unposition(ch);
+    this.dropRepair(ch);
     for (let t = 0; t < 4; t++) {
       ch.pending[t]!.length = 0;
       ch.pendingBytes[t] = 0;
@@ -494,26 +539,45 @@ export class Hub implements BrokerHandler {
     if (ch === undefined) return;
     // A broker handler must not throw (broker.ts): a failure is reported, never propagated.
     try {
-      this.publication(ch, pub, epoch);
+      const r = ch.repair;
+      if (r !== null) this.enqueue(ch, r, pub, epoch);
+      else this.live(ch, pub, epoch, true);
     } catch (err) {
       this.onError(err, 'publication');
     }
   }
 
-  private publication(ch: HubChannel, pub: Publication, epoch: string): void {
-    ch.received++;
-    if (pub.offset > 0) {
-      if (ch.posKnown) {
-        if (epoch === ch.epoch) {
-          if (pub.offset <= ch.last) {
-            this.metrics.stalePublications++;
+  /**
+   * One publication of the live stream, in stream order. A gap starts a repair when `mayRepair`
+   * (the publication is then queued); otherwise it ends the positioned subscriptions.
+   */
+  private live(ch: HubChannel, pub: Publication, epoch: string, mayRepair: boolean): void {
+    if (pub.offset > 0 && ch.posKnown) {
+      if (epoch === ch.epoch) {
+        if (pub.offset <= ch.last) {
+          if (pub.offset <= ch.lateUntil && pub.offset > ch.lateSeen) this.late(ch, pub, epoch);
+          else this.metrics.stalePublications++;
+          return;
+        }
+        ch.lateUntil = 0;
+        if (pub.offset !== ch.last + 1) {
+          if (mayRepair && this.history !== null && (ch.positioned > 0 || ch.joining > 0)) {
+            this.startRepair(ch, false, pub, epoch);
             return;
           }
-          if (pub.offset !== ch.last + 1) this.lostPosition(ch);
-        } else {
           this.lostPosition(ch);
         }
+      } else {
+        ch.lateUntil = 0;
+        this.lostPosition(ch);
       }
+    }
+    this.deliver(ch, pub, epoch);
+  }
+
+  /** Advances the position and fans the publication out (topics, held list, waiters). */
+  private deliver(ch: HubChannel, pub: Publication, epoch: string): void {
+    if (pub.offset > 0) {
       ch.posKnown = true;
       ch.epoch = epoch;
       ch.last = pub.offset;
@@ -530,17 +594,44 @@ export class Hub implements BrokerHandler {
       encProto = this.encodePub(ch.prepared, pub, Format.protobuf);
       this.append(ch, PUB + 1, encProto);
     }
-    if (ch.held !== null) {
-      if (ch.held.length >= this.maxHeld || ch.heldBytes >= this.maxHeldBytes) {
-        // Joiners that needed these can no longer be served from the live stream.
-        ch.heldBase += ch.held.length;
-        ch.held = [];
-        ch.heldBytes = 0;
-      }
-      ch.held.push({ pub, epoch, enc: [encJson, encProto] });
-      ch.heldBytes += pub.data.byteLength;
-    }
+    this.hold(ch, pub, epoch, encJson, encProto);
     if (ch.waiters !== null) this.releaseWaiters(ch);
+  }
+
+  private hold(ch: HubChannel, pub: Publication, epoch: string, encJson: Uint8Array | null, encProto: Uint8Array | null): void {
+    if (ch.held === null) return;
+    if (ch.held.length >= this.maxHeld || ch.heldBytes >= this.maxHeldBytes) {
+      // Joiners that needed these can no longer be served from the live stream.
+      ch.heldBase += ch.held.length;
+      ch.held = [];
+      ch.heldBytes = 0;
+    }
+    ch.held.push({ pub, epoch, enc: [encJson, encProto] });
+    ch.heldBytes += pub.data.byteLength;
+  }
+
+  /**
+   * A publication that was in flight when the channel took its position from a history read: the
+   * positioned subscribers are past it, everybody else has not seen it. Rare (only right after the
+   * first positioned subscribe on this node), so it is sent socket by socket.
+   */
+  private late(ch: HubChannel, pub: Publication, epoch: string): void {
+    ch.lateSeen = pub.offset;
+    if (pub.offset >= ch.lateUntil) ch.lateUntil = 0;
+    this.flushChannel(ch);
+    const enc: Array<Uint8Array | null> = [null, null];
+    let invalid: HubMember[] | null = null;
+    for (const m of ch.members) {
+      if (m.positioned || m.hubState !== MemberState.attached) continue;
+      const fmt = m.format;
+      const e = (enc[fmt] ??= this.encodePub(ch.prepared, pub, fmt));
+      if (e === INVALID) (invalid ??= []).push(m);
+      else m.sendFrame(e, fmt === Format.protobuf);
+    }
+    if (invalid !== null) for (const m of invalid) this.events.inappropriateProtocol(m);
+    // Non-positioned joiners take it from the held list; positioned ones skip it (or need it).
+    this.hold(ch, pub, epoch, enc[0] ?? null, enc[1] ?? null);
+    this.metrics.latePublications++;
   }
 
   onJoin(channel: string, info: ClientInfo): void {
@@ -580,8 +671,8 @@ export class Hub implements BrokerHandler {
     for (const m of victims) this.events.inappropriateProtocol(m);
   }
 
-  /** Gap or new epoch: flush what came before, then end every positioned subscription. */
-  lostPosition(ch: HubChannel): void {
+  /** The position cannot be continued: flush what came before, then end every positioned subscription. */
+  private lostPosition(ch: HubChannel): void {
     this.flushChannel(ch);
     const victims: HubMember[] = [];
     for (const m of ch.members) {
@@ -609,6 +700,200 @@ export class Hub implements BrokerHandler {
       }
       if (m.hubState === MemberState.waiting) this.attach(ch, m);
     }
+  }
+
+  // ---- repair -----------------------------------------------------------------------------
+
+  /** Runs the position checks that are due (driven by the gateway's timer). */
+  checkPositions(now: number): void {
+    const rounds = this.positionRounds;
+    if (rounds === null) return;
+    const period = this.positionCheckMs;
+    rounds.run(now, (members) => {
+      for (const ch of members) {
+        if (ch.repair !== null || !ch.posKnown || now - ch.lastPubAt < period) continue;
+        this.metrics.positionChecks++;
+        this.startRepair(ch, true);
+      }
+    });
+  }
+
+  /**
+   * Starts repairing `ch` from its last delivered position: live publications are queued from now
+   * on. `toTop`: a position check, which catches up to the history top; otherwise a gap, which is
+   * repaired once the queue continues the stream.
+   */
+  private startRepair(ch: HubChannel, toTop: boolean, first: Publication | null = null, epoch = ''): void {
+    // What came before the gap goes out now.
+    this.flushChannel(ch);
+    const r = new Repair(toTop);
+    ch.repair = r;
+    if (first !== null) {
+      this.enqueue(ch, r, first, epoch);
+      if (ch.repair !== r) return;
+    }
+    this.readRepair(ch, r);
+  }
+
+  private enqueue(ch: HubChannel, r: Repair, pub: Publication, epoch: string): void {
+    r.queue.push({ pub, epoch });
+    r.queuedBytes += pub.data.byteLength;
+    if (r.queue.length > this.maxHeld || r.queuedBytes > this.maxHeldBytes) this.abandonRepair(ch, r, RepairOutcome.overflow);
+  }
+
+  private readRepair(ch: HubChannel, r: Repair): void {
+    const history = this.history!;
+    let limit = this.repairBatch;
+    // A gap needs exactly the publications up to the first queued one.
+    const first = r.queue.find((q) => q.pub.offset > 0);
+    if (first !== undefined && first.epoch === ch.epoch && first.pub.offset > ch.last + 1) {
+      limit = Math.min(limit, first.pub.offset - 1 - ch.last);
+    }
+    const since = { offset: ch.last, epoch: ch.epoch };
+    let reading: Promise<ReadResult>;
+    try {
+      reading = history.read(ch.name, since, limit);
+    } catch (err) {
+      reading = Promise.reject(err);
+    }
+    reading.then(
+      (res) => {
+        if (ch.repair !== r) return;
+        try {
+          this.repaired(ch, r, res);
+        } catch (err) {
+          this.onError(err, 'repair');
+        }
+      },
+      (err: unknown) => {
+        if (ch.repair !== r) return;
+        this.onError(err, 'repair read');
+        this.retryRepair(ch, r);
+      },
+    );
+  }
+
+  private repaired(ch: HubChannel, r: Repair, res: ReadResult): void {
+    if (res.position.epoch !== ch.epoch) {
+      this.abandonRepair(ch, r, RepairOutcome.epoch);
+      return;
+    }
+    const pubs = res.publications;
+    let i = 0;
+    while (i < pubs.length && pubs[i]!.offset <= ch.last) i++;
+    if (res.position.offset > ch.last && (i >= pubs.length || pubs[i]!.offset !== ch.last + 1)) {
+      // The history moved past our position without holding what follows it.
+      this.abandonRepair(ch, r, RepairOutcome.trimmed);
+      return;
+    }
+    if (r.toTop && r.target === 0) r.target = res.position.offset;
+    const before = ch.last;
+    if (!this.merge(ch, r, pubs, i)) return;
+    if (r.queue.length === 0 && ch.last >= r.target) {
+      this.finishRepair(ch, r);
+      return;
+    }
+    if (ch.last > before) {
+      r.attempts = 0;
+      this.readRepair(ch, r);
+    } else {
+      // The history is behind what the live stream brought (a lagging read): try again later.
+      this.retryRepair(ch, r);
+    }
+  }
+
+  /**
+   * Delivers, in offset order, the read publications and the queued live ones while they continue
+   * the stream; stops at the first gap that remains. Returns false when the repair was given up.
+   */
+  private merge(ch: HubChannel, r: Repair, pubs: readonly Publication[], i: number): boolean {
+    const q = r.queue;
+    let k = 0;
+    for (;;) {
+      if (ch.closed) return false;
+      const p = pubs[i];
+      if (p !== undefined && p.offset <= ch.last) {
+        i++;
+        continue;
+      }
+      if (p !== undefined && p.offset === ch.last + 1) {
+        i++;
+        r.supplied++;
+        this.deliver(ch, p, ch.epoch);
+        continue;
+      }
+      const h = q[k];
+      if (h === undefined) break;
+      if (h.pub.offset > 0) {
+        if (h.epoch !== ch.epoch) {
+          // The stream changed epoch after the gap: positioned subscribers cannot continue.
+          r.queue = q.slice(k);
+          this.abandonRepair(ch, r, RepairOutcome.epoch);
+          return false;
+        }
+        if (h.pub.offset <= ch.last) {
+          k++;
+          this.metrics.stalePublications++;
+          continue;
+        }
+        if (h.pub.offset !== ch.last + 1) break;
+      }
+      k++;
+      this.deliver(ch, h.pub, h.epoch);
+    }
+    if (k > 0) {
+      r.queue = q.slice(k);
+      let bytes = 0;
+      for (const h of r.queue) bytes += h.pub.data.byteLength;
+      r.queuedBytes = bytes;
+    }
+    return true;
+  }
+
+  private retryRepair(ch: HubChannel, r: Repair): void {
+    if (++r.attempts >= this.repairAttempts) {
+      this.abandonRepair(ch, r, RepairOutcome.failed);
+      return;
+    }
+    const delay = this.repairBackoffMs * 2 ** (r.attempts - 1);
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      if (ch.repair === r) this.readRepair(ch, r);
+    }, delay);
+    r.timer.unref();
+  }
+
+  private finishRepair(ch: HubChannel, r: Repair): void {
+    ch.repair = null;
+    if (r.supplied > 0) {
+      this.metrics.repair(RepairOutcome.repaired);
+      this.metrics.repairedPublications += r.supplied;
+    }
+  }
+
+  /**
+   * Repair is impossible: the positioned subscriptions end (after what was delivered so far), then
+   * the queued publications go to everybody else in arrival order.
+   */
+  private abandonRepair(ch: HubChannel, r: Repair, outcome: RepairOutcome): void {
+    if (ch.repair !== r) return;
+    this.dropRepair(ch);
+    this.metrics.repair(outcome);
+    this.metrics.repairedPublications += r.supplied;
+    ch.lateUntil = 0;
+    this.lostPosition(ch);
+    for (const h of r.queue) {
+      if (ch.closed) return;
+      this.live(ch, h.pub, h.epoch, false);
+    }
+  }
+
+  private dropRepair(ch: HubChannel): void {
+    const r = ch.repair;
+    if (r === null) return;
+    ch.repair = null;
+    if (r.timer !== null) clearTimeout(r.timer);
+    r.timer = null;
   }
 
   // ---- flushing ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ export type { Gateway, GatewayOptions, HealthReporter } from './gateway.ts';
 export type { Log, GatewayAdapters } from './context.ts';
 export type { GatewayCodec, DecodedFrame } from './codec.ts';
 export { Format } from './hub.ts';
-export type { FlushMode } from './hub.ts';
+export type { FlushMode, RepairOptions } from './hub.ts';
 export { GatewayMetrics } from './metrics.ts';
 export { WEBSOCKET_PATH } from './server.ts';
 export { loadUws } from './uws.ts';

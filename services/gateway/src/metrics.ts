@@ -47,6 +47,11 @@ export const RecoveryOutcome = { recovered: 0, notRecovered: 1, rejected: 2 } as
 export type RecoveryOutcome = (typeof RecoveryOutcome)[keyof typeof RecoveryOutcome];
 const recoveryNames = ['recovered', 'not_recovered', 'rejected'] as const;
 
+/** How a stream repair ended (a position check that found nothing missing is not counted). */
+export const RepairOutcome = { repaired: 0, trimmed: 1, epoch: 2, failed: 3, overflow: 4 } as const;
+export type RepairOutcome = (typeof RepairOutcome)[keyof typeof RepairOutcome];
+const repairNames = ['repaired', 'trimmed', 'epoch', 'failed', 'overflow'] as const;
+
 const formatNames = ['json', 'protobuf'] as const;
 
 /** Raw figures, updated in place on hot paths. Index 0 = JSON, 1 = protobuf. */
@@ -68,6 +73,13 @@ export class GatewayMetrics {
   readonly recoveries = [0, 0, 0];
   stalePublications = 0;
   insufficientState = 0;
+  /** Stream repairs by outcome (RepairOutcome). */
+  readonly repairs = [0, 0, 0, 0, 0];
+  /** Publications a repair read supplied that the live stream had lost. */
+  repairedPublications = 0;
+  /** Publications that were in flight when a channel took its position from a history read. */
+  latePublications = 0;
+  positionChecks = 0;
   private readonly latency: Histogram<'command'>;
   private readonly latencyChildren: Array<{ observe(v: number): void }>;
 
@@ -157,9 +169,28 @@ export class GatewayMetrics {
     );
     counter(
       'rotor_gateway_insufficient_state_total',
-      'Positioned subscriptions ended because the live stream had a gap or a new epoch',
+      'Positioned subscriptions ended because their position could not be continued (gap not repairable, new epoch)',
       (c) => c.inc(this.insufficientState),
     );
+    counter(
+      'rotor_gateway_stream_repairs_total',
+      'Gaps in a live stream (or a lag found by the position check) by how the repair from history ended',
+      (c) => {
+        for (let o = 0; o < repairNames.length; o++) c.inc({ outcome: repairNames[o]! }, this.repairs[o] ?? 0);
+      },
+      ['outcome'],
+    );
+    counter(
+      'rotor_gateway_repaired_publications_total',
+      'Publications lost on the way to this node and delivered from history instead',
+      (c) => c.inc(this.repairedPublications),
+    );
+    counter(
+      'rotor_gateway_late_publications_total',
+      'Publications in flight when a channel took its position from a history read, sent to non-positioned subscribers',
+      (c) => c.inc(this.latePublications),
+    );
+    counter('rotor_gateway_position_checks_total', 'Periodic position checks of idle positioned channels', (c) => c.inc(this.positionChecks));
     this.latency = new Histogram({
       name: 'rotor_gateway_command_duration_seconds',
       help: 'Time from decoding a command to its reply',
@@ -180,6 +211,10 @@ export class GatewayMetrics {
     // Application-defined codes (server API disconnect) collapse into one label value.
     const key = code >= 3000 && code < 4000 ? code : 0;
     this.disconnects.set(key, (this.disconnects.get(key) ?? 0) + 1);
+  }
+
+  repair(outcome: RepairOutcome): void {
+    this.repairs[outcome] = (this.repairs[outcome] ?? 0) + 1;
   }
 
   recovery(outcome: RecoveryOutcome): void {

@@ -21,6 +21,8 @@ import { decodeReplies, encodeCommands } from '@rotor/proto';
 import type { client } from '@rotor/proto';
 import WebSocket from 'ws';
 import { startGateway } from '../src/index.ts';
+import { LossyBroker } from '../src/testing/lossy-broker.ts';
+import type { DropRule } from '../src/testing/lossy-broker.ts';
 import type { Gateway, GatewayOptions } from '../src/index.ts';
 
 export const SECRET = 'gateway-test-secret-0123456789abcdef';
@@ -68,6 +70,8 @@ export interface TestGateway {
   presence: MemoryPresenceStore;
   publisher: ChannelSequencer;
   controlBus: MemoryControlBus;
+  /** The gateway's view of the broker: loses what its drop rule picks (nothing by default). */
+  lossy: LossyBroker;
   /** Publishes through the Publisher with the namespace's history settings. */
   publish(channel: string, data: unknown): Promise<{ offset: number; epoch: string }>;
   close(): Promise<void>;
@@ -108,6 +112,11 @@ export interface TestOptions {
   latency?: Latency;
   /** Clock of the history store (meta expiry → new epochs). */
   historyClock?: Clock;
+  /**
+   * Publications lost between the broker and the gateway (NATS core is at-most-once); the rule
+   * can be changed later through `TestGateway.lossy`.
+   */
+  drop?: DropRule;
 }
 
 export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOptions> = {}, opts: TestOptions = {}): Promise<TestGateway> {
@@ -121,9 +130,10 @@ export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOp
   const publisher = new ChannelSequencer({ history, broker: publisherBroker, sweepIntervalMs: 0 });
   const controlBus = new MemoryControlBus();
   const tokenVerifier = new JoseTokenVerifier(config.client);
+  const lossy = new LossyBroker(broker, opts.drop ?? (() => false));
   const gateway = await startGateway({
     config,
-    broker,
+    broker: lossy,
     history: gatewayHistory,
     presence,
     publisher,
@@ -148,6 +158,7 @@ export async function startTestGateway(over: Tree = {}, extra: Partial<GatewayOp
     presence,
     publisher,
     controlBus,
+    lossy,
     publish(channel: string, data: unknown) {
       const ns = nsOf(channel);
       const historyOpts =
