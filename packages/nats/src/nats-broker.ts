@@ -23,6 +23,8 @@ export interface NatsBrokerOptions {
 interface ChannelSub {
   sub: Subscription;
   ready: Promise<void>;
+  /** The last confirmation failed (e.g. NATS was disconnected): the next subscribe asks again. */
+  unconfirmed: boolean;
 }
 
 export class NatsBroker implements Broker {
@@ -47,21 +49,36 @@ export class NatsBroker implements Broker {
   subscribe(channel: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('broker closed'));
     const existing = this.subs.get(channel);
-    if (existing !== undefined) return existing.ready;
+    if (existing !== undefined) {
+      // The NATS subscription itself survives a disconnect (nats.js re-sends it after the
+      // reconnect); only a failed confirmation is stale.
+      if (existing.unconfirmed) existing.ready = this.confirm(existing);
+      return existing.ready;
+    }
     let subject: string;
     try {
       subject = this.subjects.channel(channel);
     } catch (err) {
       return Promise.reject(err);
     }
-    const entry = { sub: null as unknown as Subscription, ready: Promise.resolve() };
+    const entry: ChannelSub = { sub: null as unknown as Subscription, ready: Promise.resolve(), unconfirmed: false };
     entry.sub = this.nc.subscribe(subject, {
       callback: (err: NatsError | null, msg: Msg) => this.onMessage(channel, entry, err, msg),
     });
-    // The SUB is only known to be active once the server answered a PING sent after it.
-    entry.ready = this.nc.flush();
+    entry.ready = this.confirm(entry);
     this.subs.set(channel, entry);
     return entry.ready;
+  }
+
+  /** The SUB is only known to be active once the server answered a PING sent after it. */
+  private confirm(entry: ChannelSub): Promise<void> {
+    entry.unconfirmed = false;
+    const ready = this.nc.flush();
+    ready.catch(() => {
+      // The caller sees the rejection through `ready`; remember to ask again next time.
+      entry.unconfirmed = true;
+    });
+    return ready;
   }
 
   async unsubscribe(channel: string): Promise<void> {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrokerHandler, ClientInfo, Publication } from '@rotor/core';
 import { startNatsServer } from '@rotor/testkit';
-import { connectNats } from '../src/connection.ts';
+import { connectNats, NatsConnectionMonitor } from '../src/connection.ts';
 import { NatsBroker } from '../src/nats-broker.ts';
 import { Subjects } from '../src/subjects.ts';
 import { waitFor } from './wait.ts';
@@ -123,4 +123,24 @@ test('NatsBroker resubscribes after a nats-server restart and delivery resumes',
   }, 'delivery after restart', 20_000);
   assert.ok(reconnects >= 1, 'subscriber reconnected');
   assert.match(rec.events[1]?.data ?? '', /^after-/);
+});
+
+test('NatsBroker: a subscribe whose confirmation failed while NATS was down is confirmed again after the reconnect', async () => {
+  await using server = await startNatsServer();
+  const nc = await connectNats({ url: server.url, name: 'resubscribe' });
+  const monitor = new NatsConnectionMonitor(nc);
+  await using broker = new NatsBroker(nc, { ownsConnection: true });
+  const rec = recorder();
+  broker.setHandler(rec.handler);
+  await server.stop();
+  await waitFor(() => !monitor.connected, 'the client to notice the stop');
+  assert.equal(monitor.problem(), 'nats disconnected');
+  await assert.rejects(broker.subscribe('news'), 'no confirmation without a server');
+  await server.restart();
+  await waitFor(() => monitor.connected, 'the reconnect');
+  // The same channel again: asked anew, not the stale rejection.
+  await broker.subscribe('news');
+  broker.publish('news', { offset: 1, data: enc('after') }, 'ep');
+  await waitFor(() => rec.events.length >= 1, 'the publication after the reconnect');
+  assert.deepEqual(rec.events.map((e) => e.data), ['after']);
 });

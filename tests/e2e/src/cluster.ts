@@ -197,6 +197,8 @@ export interface Ack {
   epoch: string;
   /** The `n` the publication carried. */
   n: number;
+  /** When the acknowledgement came (ms). */
+  at: number;
 }
 
 export interface Failure {
@@ -236,7 +238,7 @@ export class SteadyPublisher {
         const a = await this.send(channel, { n });
         if (a.error != null) this.failures.push({ channel, n, code: a.error.code, message: a.error.message, at: Date.now() });
         else if (a.status !== 200) this.failures.push({ channel, n, code: null, message: `HTTP ${a.status}`, at: Date.now() });
-        else this.acks.push({ channel, n, offset: Number(a.result?.['offset'] ?? 0), epoch: String(a.result?.['epoch'] ?? '') });
+        else this.acks.push({ channel, n, offset: Number(a.result?.['offset'] ?? 0), epoch: String(a.result?.['epoch'] ?? ''), at: Date.now() });
       } catch (err) {
         this.failures.push({ channel, n, code: null, message: (err as Error).message, at: Date.now() });
       }
@@ -256,5 +258,36 @@ export class SteadyPublisher {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery checks
+
+export interface Received {
+  data: unknown;
+  offset: number | undefined;
+}
+
+/**
+ * Waits until `received` reaches the channel's last acknowledged offset, then checks what a
+ * recovering client must see: offsets 1, 2, 3 … contiguous (no gap, no duplicate, in order) and,
+ * at every acknowledged offset, the publication that was acknowledged there. Publications that
+ * failed on the way back but were stored (a shard killed between store and reply) may fill
+ * offsets nobody acknowledged; that is allowed.
+ */
+export async function assertDeliveredExactlyOnce(what: string, received: { items: Received[] }, acks: readonly Ack[], timeoutMs = 30_000): Promise<void> {
+  const last = acks.reduce((m, a) => Math.max(m, a.offset), 0);
+  if (last === 0) throw new Error(`${what}: nothing was acknowledged`);
+  await waitFor(() => received.items.some((p) => (p.offset ?? 0) >= last), { timeoutMs, what: `${what}: delivery up to offset ${last} (have ${received.items.at(-1)?.offset ?? 'none'})` });
+  const offsets = received.items.map((p) => p.offset ?? 0);
+  const upTo = offsets.slice(0, offsets.indexOf(last) + 1);
+  const firstBad = upTo.findIndex((o, i) => o !== i + 1);
+  if (firstBad >= 0) throw new Error(`${what}: offsets not contiguous from 1: …${JSON.stringify(upTo.slice(Math.max(0, firstBad - 3), firstBad + 3))} at index ${firstBad}`);
+  if (offsets.length > upTo.length && (offsets[upTo.length] ?? 0) !== last + 1) throw new Error(`${what}: after ${last} came ${offsets[upTo.length]}`);
+  for (const a of acks) {
+    const p = received.items[a.offset - 1];
+    const n = (p?.data as { n?: unknown } | undefined)?.n;
+    if (n !== a.n) throw new Error(`${what}: offset ${a.offset} carried n=${String(n)}, acknowledged n=${a.n}`);
   }
 }
