@@ -189,14 +189,14 @@ test('gentoken takes the secret from the environment, and fails clearly without 
   assert.match(none.stderr, /client\.token\.hmac_secret_key is not set/);
 });
 
-test('version prints the version; role commands say they are not available yet', async (t) => {
+test('version prints the version; role commands refuse bad usage and an unusable NATS URL before starting anything', async (t) => {
   const dir = tempDir(t);
   const v = await rotor(dir, ['version']);
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^rotor \d+\.\d+\.\d+ \(node v\d+/);
-  const roles = await Promise.all(['gateway', 'api', 'cluster'].map((name) => rotor(dir, [name])));
-  for (const r of roles) {
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /not available yet/);
-  }
+  const usage = await Promise.all([rotor(dir, ['gateway', 'extra']), rotor(dir, ['api', '--nope']), rotor(dir, ['cluster', '--gateways', '0'])]);
+  for (const r of usage) assert.equal(r.code, 2, r.stderr);
+  const remote = await rotor(dir, ['cluster'], { ROTOR_NATS_URL: 'nats://nats.example:4222' });
+  assert.equal(remote.code, 1);
+  assert.match(remote.stderr, /rotor cluster runs its own nats-server: rotor.nats.url must be one loopback URL/);
 });

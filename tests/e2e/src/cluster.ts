@@ -114,7 +114,9 @@ export class TestCluster {
 /** nats-server, the shards and the api (gateways are started by the test, as it needs them). */
 export async function startCluster(t: TestContext, opts: ClusterOptions = {}): Promise<TestCluster> {
   const nats = await startNatsServer({ jetstream: true });
-  t.after(() => nats[Symbol.asyncDispose]());
+  t.after(async () => {
+    await nats[Symbol.asyncDispose]();
+  });
   const shards = opts.shards ?? 2;
   const env: Record<string, string> = {
     ROTOR_NATS_URL: nats.url,

@@ -8,6 +8,7 @@ import type { Logger, RotorConfig } from '@rotor/core';
 import { openNatsSession } from './nats-adapters.ts';
 import type { NatsSession } from './nats-adapters.ts';
 import { startProbeServer } from './probe-server.ts';
+import type { ProbeServer } from './probe-server.ts';
 
 export interface StandInStart {
   session: NatsSession;
@@ -24,12 +25,7 @@ export async function connectBehindStandIn(
   listen: { address: string; port: number },
   signal: AbortSignal,
 ): Promise<StandInStart> {
-  const standIn = await startProbeServer({
-    address: listen.address,
-    port: listen.port,
-    ready: () => ({ ok: false, reason: 'waiting for nats' }),
-    unavailableElsewhere: 'waiting for nats',
-  });
+  const standIn = await holdPort(listen.address, listen.port);
   log.info('waiting for nats', { port: standIn.port, nats: config.rotor.nats.url });
   try {
     const session = await openNatsSession(config, log, role, signal);
@@ -37,6 +33,32 @@ export async function connectBehindStandIn(
   } catch (err) {
     standIn.close();
     throw err;
+  }
+}
+
+function standInOn(address: string, port: number): Promise<ProbeServer> {
+  return startProbeServer({ address, port, ready: () => ({ ok: false, reason: 'waiting for nats' }), unavailableElsewhere: 'waiting for nats' });
+}
+
+/**
+ * The stand-in on `port`, or for port 0 on a free port bound *explicitly*: the kernel refuses to
+ * bind again a port that was auto-assigned (bind to 0) while connections that port served linger
+ * in TIME_WAIT — measured with uWS and with node's net alike — so a stand-in that answered a
+ * probe on an auto-assigned port would keep the real server off it for a minute. An explicitly
+ * bound port does not have that problem.
+ */
+async function holdPort(address: string, port: number): Promise<ProbeServer> {
+  if (port !== 0) return standInOn(address, port);
+  for (let attempt = 1; ; attempt++) {
+    const probe = await standInOn(address, 0);
+    const free = probe.port;
+    probe.close();
+    try {
+      return await standInOn(address, free);
+    } catch (err) {
+      // Taken by someone else in between (rare): pick another.
+      if (attempt >= 5) throw err;
+    }
   }
 }
 
