@@ -3,6 +3,7 @@
 // Generated messages, one namespace per .proto file (names repeat across packages).
 export * as client from './gen/client.ts';
 export * as api from './gen/api.ts';
+export * as cluster from './gen/cluster.ts';
 export { CentrifugoApiMethods } from './gen/api.ts';
 
 // Client-protocol frames: decode commands, encode replies (and the reverse for test clients).

@@ -24,7 +24,8 @@ import {
   ShardOp,
   type ShardRequest,
 } from './envelope.ts';
-import { DecodeError } from './wire.ts';
+import { DecodeError } from '@rotor/proto';
+import { runEnvelopeBench } from './envelope.bench.ts';
 
 const protoText = readFileSync(new URL('../../../proto/cluster.proto', import.meta.url), 'utf8');
 const root = protobuf.parse(protoText, { keepCase: false }).root;
@@ -145,4 +146,10 @@ test('fuzz: decoders never throw anything but DecodeError', () => {
       assert.ok(err instanceof DecodeError, String(err));
     }
   }
+});
+
+test('envelope.bench.ts runs', () => {
+  const results = runEnvelopeBench(2);
+  assert.equal(results.length, 14);
+  for (const r of results) assert.ok(Number.isFinite(r.nsPerOp) && r.nsPerOp > 0, `${r.name}: ${r.nsPerOp}`);
 });

@@ -6,7 +6,7 @@ export type { NatsConnectOptions, ConnectWaitingOptions, NatsEventLog, MonitorOp
 export { NatsBroker } from './nats-broker.ts';
 export type { NatsBrokerOptions } from './nats-broker.ts';
 export * from './envelope.ts';
-export { DecodeError } from './wire.ts';
+export { DecodeError } from '@rotor/proto';
 export { Requester, RequestError } from './requester.ts';
 export { ShardRouter, ShardHistoryClient, ShardPresenceClient, ClusterPublisher } from './shard-client.ts';
 export type { ShardClientOptions } from './shard-client.ts';

@@ -27,7 +27,7 @@ import { decodeShardReply, encodeShardRequest, ShardOp, type PresenceEntry, type
 import { Requester, RequestError } from './requester.ts';
 import { shardOf } from './shard.ts';
 import { Subjects } from './subjects.ts';
-import { DecodeError } from './wire.ts';
+import { DecodeError } from '@rotor/proto';
 
 export interface ShardClientOptions {
   shards: number;
