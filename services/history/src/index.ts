@@ -6,3 +6,5 @@ export type { JetStreamHistoryStoreOptions } from './jetstream-history-store.ts'
 export { ShardServer } from './shard-server.ts';
 export { JsAppender } from './js-appender.ts';
 export { LatencyHistogram } from './latency-histogram.ts';
+export { ShardLease, ShardTakenError } from './shard-lease.ts';
+export type { ShardLeaseOptions } from './shard-lease.ts';

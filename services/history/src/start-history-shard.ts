@@ -10,6 +10,7 @@ import type { Clock, RotorConfig } from '@rotor/core';
 import { closeNats, connectNats, NatsBroker, Subjects } from '@rotor/nats';
 import { JetStreamHistoryStore } from './jetstream-history-store.ts';
 import { ShardServer } from './shard-server.ts';
+import { ShardLease } from './shard-lease.ts';
 
 export type HistoryShardConfig = Pick<RotorConfig, 'rotor'>;
 
@@ -27,6 +28,13 @@ export interface HistoryShardOptions {
   /** Cleanup sweep interval of the store and presence (default 10 s; 0 disables). */
   sweepIntervalMs?: number;
   onError?: (err: unknown, context: string) => void;
+  /** Single-writer lease (shard-lease.ts) timings; the lease itself is always taken. */
+  lease?: { checkIntervalMs?: number; pingTimeoutMs?: number };
+  /**
+   * Another instance took this shard over: the shard has already stopped answering requests; the
+   * owner of the process should stop it (and exit non-zero). Default: reported via onError.
+   */
+  onFenced?: (reason: string) => void;
 }
 
 export interface HistoryShard extends AsyncDisposable {
@@ -37,6 +45,7 @@ export interface HistoryShard extends AsyncDisposable {
   readonly publisher: ChannelSequencer;
   readonly nc: NatsConnection;
   readonly server: ShardServer;
+  readonly lease: ShardLease;
   close(): Promise<void>;
 }
 
@@ -52,7 +61,24 @@ export async function startHistoryShard(config: HistoryShardConfig, opts: Histor
   const ownsConnection = opts.nc === undefined;
   const nc = opts.nc ?? (await connectNats({ url: opts.natsUrl, name: `${config.rotor.nodeName || 'rotor'}-history-${shard}` }));
   let store: JetStreamHistoryStore | null = null;
+  let lease: ShardLease | null = null;
+  let server: ShardServer | null = null;
   try {
+    // Before anything is loaded or served: a second process for this shard stops here.
+    lease = await ShardLease.acquire({
+      nc,
+      shard,
+      subjects,
+      streamPrefix: config.rotor.history.streamPrefix,
+      replicas: config.rotor.history.replicas,
+      ...opts.lease,
+      onError,
+      onLost: (reason) => {
+        server?.stop();
+        if (opts.onFenced !== undefined) opts.onFenced(reason);
+        else onError(new Error(reason), 'fencing');
+      },
+    });
     store = await JetStreamHistoryStore.open({
       nc,
       shard,
@@ -67,23 +93,28 @@ export async function startHistoryShard(config: HistoryShardConfig, opts: Histor
     const broker = new NatsBroker(nc, { subjects, onError });
     const presence = new MemoryPresenceStore({ clock, sweepIntervalMs });
     const publisher = new ChannelSequencer({ history: store, broker, clock, sweepIntervalMs, onError: (err, ch) => onError(err, `fan-out of ${JSON.stringify(ch)}`) });
-    const server = new ShardServer({ nc, shard, subjects, history: store, presence, publisher, onError });
+    server = new ShardServer({ nc, shard, subjects, history: store, presence, publisher, onError });
     await server.start();
     const s = store;
+    const srv = server;
+    const l = lease;
     let closed = false;
     const close = async (): Promise<void> => {
       if (closed) return;
       closed = true;
-      server.stop();
+      srv.stop();
       publisher.close();
       await s.close();
       await presence.close();
       await broker.close();
+      await l.release();
       if (ownsConnection) await closeNats(nc);
     };
-    return { shard, shards, store: s, presence, publisher, nc, server, close, [Symbol.asyncDispose]: close };
+    return { shard, shards, store: s, presence, publisher, nc, server: srv, lease: l, close, [Symbol.asyncDispose]: close };
   } catch (err) {
+    server?.stop();
     await store?.close();
+    await lease?.release();
     if (ownsConnection) await closeNats(nc);
     throw err;
   }

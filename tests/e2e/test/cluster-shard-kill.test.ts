@@ -1,15 +1,17 @@
-// kill -9 of a history shard while a backend publishes to channels of both shards: publishes to
-// the dead shard's channels fail with a clear temporary error (100) until it is back, the other
-// shard's channels carry on, no acknowledged publication is lost, the epochs stay, and the
-// clients of both channels see every publication once, in order.
+// A second process for a served shard refuses to start. kill -9 of a history shard while a
+// backend publishes to channels of both shards: publishes to the dead shard's channels fail with
+// a clear temporary error (100) until it is back, the other shard's channels carry on, no
+// acknowledged publication is lost, the epochs stay, and the clients of both channels see every
+// publication once, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { shardOf } from '@rotor/nats';
-import { waitFor } from '@rotor/testkit';
+import { waitFor, withDeadline } from '@rotor/testkit';
 import { assertDeliveredExactlyOnce, SteadyPublisher, startCluster } from '../src/cluster.ts';
+import { spawnRotor, START_TIMEOUT_MS } from '../src/rotor-process.ts';
 import { SDK_BUILDS, subscriber } from '../src/sdk.ts';
 
-test('kill -9 a history shard under load: temporary errors for its channels only, nothing acknowledged lost, epochs kept after the restart', { timeout: 150_000 }, async (t) => {
+test('a shard cannot run twice; kill -9 a history shard under load: temporary errors for its channels only, nothing acknowledged lost, epochs kept after the restart', { timeout: 150_000 }, async (t) => {
   const cluster = await startCluster(t, { shards: 2 });
   const gw = await cluster.startGateway();
   const names = Array.from({ length: 32 }, (_, i) => `chat:shard-${i}`);
@@ -21,6 +23,12 @@ test('kill -9 a history shard under load: temporary errors for its channels only
       [onVictim, onSurvivor].map(async (ch) => [ch, await Promise.all(SDK_BUILDS.map(([, Build]) => subscriber(t, Build, cluster.wsUrl(gw), ch, token)))] as const),
     ),
   );
+
+  // A second process for a served shard refuses to start (single writer).
+  const twin = spawnRotor(t, { args: ['history', '--shard', '0'], env: { ...cluster.env, ROTOR_NODE_NAME: 'history-0-twin' } });
+  await withDeadline(twin.exited, START_TIMEOUT_MS, 'the second shard-0 process to give up');
+  assert.equal(twin.exitCode, 1);
+  assert.match(twin.stderr, /history shard 0 is already served by .* pid \d+.*refusing to run it twice/);
 
   const publisher = new SteadyPublisher((ch, data) => cluster.http('publish', { channel: ch, data }), [onVictim, onSurvivor]);
   t.after(() => publisher.stop());

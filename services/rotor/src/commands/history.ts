@@ -4,10 +4,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger } from '@rotor/core';
 import type { Logger, RotorConfig } from '@rotor/core';
-import { startHistoryShard } from '@rotor/history';
+import { ShardTakenError, startHistoryShard } from '@rotor/history';
 import type { HistoryShard } from '@rotor/history';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { stringOption, UsageError, type CliContext, type Command } from '../command.ts';
+import { CommandError, stringOption, UsageError, type CliContext, type Command } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 import { runRole, type RunningRole } from '../roles/lifecycle.ts';
 import { openNatsSession } from '../roles/nats-adapters.ts';
@@ -97,6 +97,8 @@ function shardMetrics(registry: Registry, get: () => HistoryShard | null): void 
 async function startHistoryRole(config: Readonly<RotorConfig>, log: Logger, ctx: CliContext, shard: number, shards: number, signal: AbortSignal): Promise<RunningRole> {
   let handle: HistoryShard | null = null;
   let session: NatsSession | null = null;
+  let fence!: (reason: string) => void;
+  const fenced = new Promise<string>((resolve) => (fence = resolve));
   const registry = new Registry();
   shardMetrics(registry, () => handle);
   const probe = await startProbeServer({
@@ -122,11 +124,12 @@ async function startHistoryRole(config: Readonly<RotorConfig>, log: Logger, ctx:
           natsUrl: config.rotor.nats.url,
           nc,
           onError: (err, context) => log.warn('history shard error', { context, error: String(err) }),
+          onFenced: fence,
         });
         break;
       } catch (err) {
         signal.throwIfAborted();
-        if (isFatal(err)) throw err;
+        if (err instanceof ShardTakenError) throw new CommandError(err.message);
         log.warn('history shard could not start, retrying', { attempt, error: (err as Error).message });
         await delay(Math.min(2000, 250 * attempt), undefined, { signal });
       }
@@ -148,10 +151,5 @@ async function startHistoryRole(config: Readonly<RotorConfig>, log: Logger, ctx:
       probe.close();
       ctx.stdout(`history shard ${shard} stopped\n`);
     })());
-  return { drain: stop, close: stop };
-}
-
-/** Errors a retry cannot fix (another process serves the shard). */
-function isFatal(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ShardTakenError';
+  return { drain: stop, close: stop, failed: fenced };
 }

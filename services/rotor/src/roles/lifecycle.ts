@@ -9,6 +9,8 @@ export interface RunningRole {
   drain(): Promise<void>;
   /** Immediate stop (second signal). */
   close(): Promise<void>;
+  /** Resolves with a reason when the role cannot go on (it is then stopped, exit code 1). */
+  failed?: Promise<string>;
 }
 
 /** After a stop, how long open handles may keep the process before it exits anyway. */
@@ -67,7 +69,8 @@ export async function runRole(log: Logger, shutdownTimeoutMs: number, start: (si
     }
     throw err;
   }
-  await signals.first;
+  const failure = await Promise.race([signals.first.then(() => null), role.failed ?? new Promise<never>(() => undefined)]);
+  if (failure !== null) log.error('stopping', { reason: failure });
   signals.onSecond = () => {
     role.close().then(
       () => undefined,
@@ -88,7 +91,7 @@ export async function runRole(log: Logger, shutdownTimeoutMs: number, start: (si
       return 1;
     },
   );
-  const code = await Promise.race([drained, deadline]);
+  const code = Math.max(await Promise.race([drained, deadline]), failure === null ? 0 : 1);
   clearTimeout(timer);
   signals.dispose();
   log.info('rotor stopped', { exitCode: code });
