@@ -128,7 +128,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenVerifier: opts.tokenVerifier,
   };
   const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
-  const keepalive = new Keepalive(gw, sink, opts.slowSweepMs);
+  const keepalive = new Keepalive(gw, opts.slowSweepMs);
   gw.keepalive = keepalive;
   opts.broker.setHandler(hub);
   opts.controlBus.setHandler(new GatewayControl(gw));

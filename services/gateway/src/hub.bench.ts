@@ -26,7 +26,6 @@ const payload = new TextEncoder().encode(JSON.stringify({ text: 'x'.repeat(100) 
 class CountingMember implements HubMember {
   hubState: MemberState = MemberState.none;
   heldFrom = 0;
-  waitOffset = 0;
   readonly positioned = false;
   readonly pushJoinLeave = false;
   constructor(readonly format: Format) {}
@@ -139,7 +138,6 @@ async function partB(flushMode: FlushMode): Promise<void> {
       pushJoinLeave: false,
       hubState: MemberState.none,
       heldFrom: 0,
-      waitOffset: 0,
       subscribeTopic: (t) => void ws.subscribe(t),
       unsubscribeTopic: (t) => void ws.unsubscribe(t),
       sendFrame: () => undefined,

@@ -87,8 +87,6 @@ export interface HubMember {
   hubState: MemberState;
   /** Owned by the hub: absolute index of the first held publication that concerns the member. */
   heldFrom: number;
-  /** Owned by the hub: the reply position a waiting member needs the live stream to reach. */
-  waitOffset: number;
   subscribeTopic(topic: string): void;
   unsubscribeTopic(topic: string): void;
   /** Sends a frame straight to the member's socket (held and late publications). */
@@ -169,7 +167,8 @@ export class HubChannel {
   repair: Repair | null = null;
   // Join window.
   joining = 0;
-  waiters: HubMember[] | null = null;
+  /** Waiting members and the reply position each needs the live stream to reach. */
+  waiters: Map<HubMember, number> | null = null;
   held: Held[] | null = null;
   heldBytes = 0;
   heldBase = 0;
@@ -308,6 +307,11 @@ export class Hub implements BrokerHandler {
     return this.positionRounds?.tickMs ?? 0;
   }
 
+  /** The hub's copy of a channel name when the channel has local subscribers, else `name`. */
+  intern(name: string): string {
+    return this.channels.get(name)?.name ?? name;
+  }
+
   // ---- membership -------------------------------------------------------------------------
 
   /**
@@ -320,7 +324,6 @@ export class Hub implements BrokerHandler {
     if (ch === undefined || ch.failed) ch = this.open(name);
     ch.members.add(m);
     m.hubState = MemberState.joining;
-    m.waitOffset = 0;
     ch.joining++;
     if (ch.held === null) ch.held = [];
     m.heldFrom = ch.heldBase + ch.held.length;
@@ -370,8 +373,7 @@ export class Hub implements BrokerHandler {
     if (ch.epoch !== position.epoch) return this.insufficient(ch, m);
     if (ch.last < position.offset) {
       m.hubState = MemberState.waiting;
-      m.waitOffset = position.offset;
-      (ch.waiters ??= []).push(m);
+      (ch.waiters ??= new Map()).set(m, position.offset);
       this.addPositioned(ch);
       return JoinOutcome.waiting;
     }
@@ -398,11 +400,7 @@ export class Hub implements BrokerHandler {
       if (m.positioned) this.removePositioned(ch);
     } else if (state === MemberState.waiting) {
       const w = ch.waiters;
-      if (w !== null) {
-        const i = w.indexOf(m);
-        if (i >= 0) w.splice(i, 1);
-        if (w.length === 0) ch.waiters = null;
-      }
+      if (w !== null && w.delete(m) && w.size === 0) ch.waiters = null;
       this.removePositioned(ch);
       this.joined(ch);
     } else if (state === MemberState.joining) {
@@ -424,11 +422,8 @@ export class Hub implements BrokerHandler {
     const wasWaiting = m.hubState === MemberState.waiting;
     m.hubState = MemberState.attached;
     this.joined(ch);
-    if (wasWaiting && ch.waiters !== null) {
-      const i = ch.waiters.indexOf(m);
-      if (i >= 0) ch.waiters.splice(i, 1);
-      if (ch.waiters.length === 0) ch.waiters = null;
-    }
+    const w = ch.waiters;
+    if (wasWaiting && w !== null && w.delete(m) && w.size === 0) ch.waiters = null;
     m.subscribeTopic(ch.topics[PUB + m.format]!);
     ch.counts[PUB + m.format]!++;
     if (m.pushJoinLeave) {
@@ -686,13 +681,13 @@ export class Hub implements BrokerHandler {
   }
 
   private releaseWaiters(ch: HubChannel): void {
-    const ready: HubMember[] = [];
-    for (const m of ch.waiters!) if (m.waitOffset <= ch.last) ready.push(m);
+    const ready: Array<[HubMember, number]> = [];
+    for (const entry of ch.waiters!) if (entry[1] <= ch.last) ready.push(entry);
     if (ready.length === 0) return;
     this.flushChannel(ch);
-    for (const m of ready) {
+    for (const [m, offset] of ready) {
       if (m.hubState !== MemberState.waiting) continue;
-      if (m.heldFrom < ch.heldBase || !this.sendHeld(ch, m, m.waitOffset, ch.epoch)) {
+      if (m.heldFrom < ch.heldBase || !this.sendHeld(ch, m, offset, ch.epoch)) {
         this.leave(ch, m, true);
         this.metrics.insufficientState++;
         this.events.insufficientState(m);

@@ -43,7 +43,6 @@ export class FakeSink implements TopicSink {
 export class Member implements HubMember {
   hubState: MemberState = MemberState.none;
   heldFrom = 0;
-  waitOffset = 0;
   readonly frames: string[] = [];
   constructor(
     private readonly sink: FakeSink,
