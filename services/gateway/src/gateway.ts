@@ -14,7 +14,7 @@ import type { FlushMode, HubEvents, HubMember, RepairOptions } from './hub.ts';
 import { Keepalive } from './keepalive.ts';
 import { protoCodec } from './proto-codec.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { mountHttp, mountWebSocket } from './server.ts';
+import { hardBackpressureLimit, mountHttp, mountWebSocket } from './server.ts';
 import type { HealthState } from './server.ts';
 import type { Subscription } from './subscription.ts';
 import { loadUws } from './uws.ts';
@@ -117,6 +117,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     positionCheckMs: config.client.channelPositionCheckDelayMs,
     repair: opts.repair,
+    // A quarter of the room between the soft limit (3008) and uWS's hard one (1006): a subscriber
+    // crosses the soft limit by at most that much before its channel's next check sees it.
+    slowCheckBytes: Math.max(16 * 1024, Math.floor((hardBackpressureLimit(config.client.queueMaxSize) - config.client.queueMaxSize) / 4)),
     onError: (err, what) => log.warn('hub error', { what, error: String(err) }),
   });
   const adapters: GatewayAdapters = {

@@ -91,6 +91,8 @@ export interface HubMember {
   unsubscribeTopic(topic: string): void;
   /** Sends a frame straight to the member's socket (held and late publications). */
   sendFrame(frame: Uint8Array, isBinary: boolean): void;
+  /** Closes the member's connection (3008) if its outbound buffer is over the soft limit. */
+  checkSlow(): void;
 }
 
 export interface HubEvents {
@@ -172,6 +174,8 @@ export class HubChannel {
   held: Held[] | null = null;
   heldBytes = 0;
   heldBase = 0;
+  /** Bytes published to the channel's topics since its members' buffers were last checked. */
+  unchecked = 0;
   // Pending pushes of the current turn, per topic slot.
   readonly pending: Uint8Array[][] = [[], [], [], []];
   readonly pendingBytes = [0, 0, 0, 0];
@@ -245,6 +249,13 @@ export interface HubOptions {
    */
   positionCheckMs?: number;
   repair?: RepairOptions;
+  /**
+   * Slow-consumer check (0 = off): once this many bytes were published to a channel's topics since
+   * its members' outbound buffers were last checked, every attached member is checked (see
+   * README, "Slow consumers"). No socket can grow by more than this between two checks of its
+   * channel, whatever the rate, at one native call per member per this many bytes of channel traffic.
+   */
+  slowCheckBytes?: number;
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -277,6 +288,7 @@ export class Hub implements BrokerHandler {
   private readonly repairBatch: number;
   private readonly repairAttempts: number;
   private readonly repairBackoffMs: number;
+  private readonly slowCheckBytes: number;
 
   constructor(opts: HubOptions) {
     this.broker = opts.broker;
@@ -294,6 +306,7 @@ export class Hub implements BrokerHandler {
     this.repairBatch = Math.max(1, opts.repair?.batch ?? 1000);
     this.repairAttempts = Math.max(1, opts.repair?.attempts ?? 4);
     this.repairBackoffMs = Math.max(0, opts.repair?.backoffMs ?? 100);
+    this.slowCheckBytes = Math.max(0, opts.slowCheckBytes ?? 0);
     const period = this.history !== null ? (opts.positionCheckMs ?? 0) : 0;
     this.positionCheckMs = period > 0 ? period : 0;
     this.positionRounds =
@@ -951,5 +964,14 @@ export class Hub implements BrokerHandler {
     m.topicFrames++;
     m.messagesOut[fmt] = m.messagesOut[fmt]! + n * receivers;
     m.bytesOut[fmt] = m.bytesOut[fmt]! + frame.byteLength * receivers;
+    if (this.slowCheckBytes > 0 && (ch.unchecked += frame.byteLength) >= this.slowCheckBytes) this.checkSlow(ch);
+  }
+
+  /** Checks the outbound buffer of every attached member (closing slow ones with 3008). */
+  private checkSlow(ch: HubChannel): void {
+    ch.unchecked = 0;
+    this.metrics.slowChecks++;
+    // A slow member's close removes it from `members`: safe during for-of.
+    for (const m of ch.members) if (m.hubState === MemberState.attached) m.checkSlow();
   }
 }

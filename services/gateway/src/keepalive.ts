@@ -8,11 +8,10 @@
 //   not a uWS topic per bucket: a topic membership costs ~80 B of native memory per socket, a send
 //   once per ping interval (25 s) about a microsecond.
 // - Slow sweep: the ping buckets are also walked every `slowSweepMs` (250 ms) for sockets whose
-//   buffered output exceeds client.queue_max_size (3008): consumers that fall behind on topic
-//   traffic, which never passes through JavaScript per subscriber. Between two sweeps a socket can
-//   grow by its delivery rate × the sweep period; uWS's hard limit sits far enough above the soft
-//   one (server.ts) that the 3008 close frame still fits unless a single client is fed faster than
-//   about 4 MiB/s — beyond that the hard limit closes it (1006), and nothing is skipped either way.
+//   buffered output exceeds client.queue_max_size (3008). It is the backstop: topic traffic, the
+//   bulk of what a consumer can fall behind on, is checked by the hub per bytes published to each
+//   channel (hub.ts `slowCheckBytes`), so a fast feed meets the soft limit (3008) long before
+//   uWS's hard one (1006) whatever its rate; direct writes are checked as they are made.
 // - Stale (a connection that has not connected within client.stale_close_delay → 3502) and expiry
 //   (§4.8: connection expired + expired_close_delay → 3005; subscription expired +
 //   expired_sub_close_delay → Unsubscribe 2501, or 3006 for server-side ones) are one-off deadlines

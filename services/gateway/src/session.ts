@@ -11,7 +11,8 @@
 //
 // Outbound writes go through `sendFrame`, which corks and enforces the backpressure limit: a
 // connection whose buffered output exceeds client.queue_max_size is closed with 3008 "slow" while
-// the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it).
+// the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it). Topic
+// traffic is checked by the hub (`checkSlow`), see README "Slow consumers".
 import { randomUUID } from 'node:crypto';
 import { Disconnects, Errors, RotorError } from '@rotor/core';
 import type { Disconnect, ErrorCode } from '@rotor/core';
@@ -359,6 +360,12 @@ export class Session {
     m.bytesOut[this.format] = m.bytesOut[this.format]! + frame.byteLength;
     // 2 = dropped by uWS (over maxBackpressure): the client would silently miss data.
     if (corkResult === 2 || (this.ws !== null && this.ws.getBufferedAmount() > this.gw.config.client.queueMaxSize)) this.slow();
+  }
+
+  /** Closes the connection (3008) if its outbound buffer is over client.queue_max_size. */
+  checkSlow(): void {
+    const ws = this.ws;
+    if (ws !== null && ws.getBufferedAmount() > this.gw.config.client.queueMaxSize) this.slow();
   }
 
   /** Closes a connection whose outbound buffer is over the limit. */

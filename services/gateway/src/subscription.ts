@@ -107,4 +107,8 @@ export class Subscription implements HubMember {
   sendFrame(frame: Uint8Array): void {
     this.session.sendFrame(frame);
   }
+
+  checkSlow(): void {
+    this.session.checkSlow();
+  }
 }

@@ -61,6 +61,11 @@ export class Member implements HubMember {
   sendFrame(frame: Uint8Array): void {
     this.frames.push(dec.decode(frame));
   }
+  /** Slow-consumer checks the hub asked for. */
+  slowChecks = 0;
+  checkSlow(): void {
+    this.slowChecks++;
+  }
   /** Every message received, in order. */
   get messages(): string[] {
     return this.frames.flatMap((f) => f.split('\n'));
