@@ -1,2 +1,3 @@
 // @rotor/testkit: helpers for integration and end-to-end tests.
 export * from './latch.ts';
+export * from './nats-server.ts';

@@ -48,6 +48,12 @@ export interface GatewayOptions extends GatewayAdapters {
   slowSweepMs?: number;
   /** Bounds of stream repairs from history (read size, retries, backoff); defaults in hub.ts. */
   repair?: RepairOptions;
+  /**
+   * Refuse a port another process already listens on. Default false: several gateway processes
+   * may share a port (SO_REUSEPORT). The embedded mode sets it: two independent in-memory servers
+   * sharing port 8000 would split clients between unconnected brokers.
+   */
+  exclusivePort?: boolean;
 }
 
 export interface Gateway {
@@ -161,8 +167,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (token === false) reject(new Error(`gateway could not listen on ${config.httpServer.address || '*'}:${config.httpServer.port}`));
       else resolve(token);
     };
-    if (config.httpServer.address === '') app.listen(config.httpServer.port, onListen);
-    else app.listen(config.httpServer.address, config.httpServer.port, onListen);
+    // uWS binds with SO_REUSEPORT unless told LIBUS_LISTEN_EXCLUSIVE_PORT (1). The native listen
+    // takes (host, port, options, cb) too; the bundled .d.ts only declares (port, options, cb).
+    const flags = opts.exclusivePort === true ? 1 : 0;
+    const listen = app.listen as unknown as (...args: unknown[]) => TemplatedApp;
+    if (config.httpServer.address === '') listen.call(app, config.httpServer.port, flags, onListen);
+    else listen.call(app, config.httpServer.address, config.httpServer.port, flags, onListen);
   });
   const port = uws.us_socket_local_port(listenSocket as never);
 

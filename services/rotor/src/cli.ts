@@ -45,10 +45,13 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     return ExitCode.usage;
   }
 
+  // `pnpm start -- --config F` hands the `--` on (npm strips it): a leading one is dropped, so both
+  // spellings of the README's command work.
+  const args = rest[0] === '--' ? rest.slice(1) : rest;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: rest,
+      args,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,

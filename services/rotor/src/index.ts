@@ -3,3 +3,5 @@ export { run } from './cli.ts';
 export * from './command.ts';
 export { loadCliConfig } from './config.ts';
 export { commands } from './commands/index.ts';
+export { startEmbedded } from './embedded/server.ts';
+export type { EmbeddedOptions, EmbeddedServer } from './embedded/server.ts';

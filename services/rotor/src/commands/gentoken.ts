@@ -1,6 +1,7 @@
 // rotor gentoken: prints an HS256 connection (or subscription) JWT signed with the config's HMAC
 // secret — what an application backend would issue. For development and tests.
 import { parseDuration, signHmacToken } from '@rotor/core';
+import type { TokenConfig } from '@rotor/core';
 import { CommandError, ExitCode, UsageError, stringOption, stringsOption, type Command } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 
@@ -18,6 +19,15 @@ function jsonOption(name: string, text: string | undefined): unknown {
   } catch (err) {
     throw new UsageError(`--${name}: invalid JSON: ${(err as Error).message}`);
   }
+}
+
+/** The claims every token carries: user id (under the configured claim), iat, exp (ttl > 0), aud/iss when configured. */
+export function baseClaims(settings: TokenConfig, user: string, ttlSeconds: number, nowSeconds = Math.floor(Date.now() / 1000)): Record<string, unknown> {
+  const claims: Record<string, unknown> = { [settings.userIdClaim]: user, iat: nowSeconds };
+  if (ttlSeconds > 0) claims['exp'] = nowSeconds + ttlSeconds;
+  if (settings.audience !== '') claims['aud'] = settings.audience;
+  if (settings.issuer !== '') claims['iss'] = settings.issuer;
+  return claims;
 }
 
 export const gentoken: Command = {
@@ -65,10 +75,7 @@ export const gentoken: Command = {
     const secretPath = settings === config.client.token ? 'client.token.hmac_secret_key' : 'client.subscription_token.hmac_secret_key';
     if (settings.hmacSecretKey === '') throw new CommandError(`${secretPath} is not set (in the config file or ROTOR_${secretPath.replaceAll('.', '_').toUpperCase()})`);
 
-    const claims: Record<string, unknown> = { [settings.userIdClaim]: user, iat: Math.floor(Date.now() / 1000) };
-    if (ttl > 0) claims['exp'] = Math.floor(Date.now() / 1000) + ttl;
-    if (settings.audience !== '') claims['aud'] = settings.audience;
-    if (settings.issuer !== '') claims['iss'] = settings.issuer;
+    const claims = baseClaims(settings, user, ttl);
     if (info !== undefined) claims['info'] = info;
     if (subChannel !== undefined) {
       claims['channel'] = subChannel;

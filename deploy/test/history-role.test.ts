@@ -1,0 +1,120 @@
+// The history role started exactly as the deployment files start it — the compose services'
+// command and environment, and a StatefulSet pod of the chart (shard from $HOSTNAME, count from
+// ROTOR_HISTORY_SHARDS, the rendered rotor.json) — against a real nats-server with JetStream.
+// Each must serve the shard the deployment means, and exit 0 on SIGTERM well within its grace period.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startNatsServer } from '../../packages/testkit/src/index.ts';
+import { podEnv, renderedConfig, v } from '../../helm/test/render.ts';
+import { rotorServices } from './compose.ts';
+import { repoRoot } from './repo.ts';
+
+const READY_DEADLINE_MS = 60_000;
+
+interface Role {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startRole(args: string[], env: Record<string, string>): Role {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/rotor/src/main.ts', ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function waitFor(role: Role, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  while (!pattern.test(role.stdout())) {
+    if (role.child.exitCode !== null) throw new Error(`exited ${role.child.exitCode}: ${role.stdout()} ${role.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`not ready: ${role.stdout()} ${role.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** SIGTERM, then the exit code and how long the role took; SIGKILL after `graceMs` (a failure). */
+async function terminate(role: Role, graceMs: number): Promise<{ code: number | null; ms: number }> {
+  const started = Date.now();
+  role.child.kill('SIGTERM');
+  const timer = setTimeout(() => role.child.kill('SIGKILL'), graceMs);
+  try {
+    const code = await role.exited;
+    return { code, ms: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function cleanup(roles: Role[]): Promise<void> {
+  for (const r of roles) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  await Promise.all(roles.map((r) => r.exited));
+}
+
+test('compose: each history service serves its shard and stops on SIGTERM within stop_grace_period', async () => {
+  await using nats = await startNatsServer({ jetstream: true });
+  const services = rotorServices().filter((s) => s.role === 'history');
+  assert.equal(services.length, 2);
+  const roles: Role[] = [];
+  try {
+    for (const s of services) {
+      // Inside compose the URL is nats://nats:4222; here the test's server stands in for it.
+      roles.push(startRole([s.role, ...s.args], { ...s.env, ROTOR_NATS_URL: nats.url, HOSTNAME: String(s.service['hostname']) }));
+    }
+    for (const [i, s] of services.entries()) {
+      const shard = s.args[s.args.indexOf('--shard') + 1];
+      await waitFor(roles[i] as Role, new RegExp(`history shard ${shard}/${s.config.rotor.history.shards} ready`));
+      assert.equal((roles[i] as Role).stderr(), '', `${s.name}: no warnings`);
+    }
+    for (const [i, s] of services.entries()) {
+      const graceMs = Number(String(s.service['stop_grace_period']).replace(/s$/, '')) * 1000;
+      const { code, ms } = await terminate(roles[i] as Role, graceMs);
+      assert.equal(code, 0, `${s.name} exit code`);
+      assert.ok(ms < graceMs, `${s.name} stopped in ${ms} ms`);
+    }
+  } finally {
+    await cleanup(roles);
+  }
+});
+
+test('helm: a history StatefulSet pod takes its shard from the pod name and the count from the chart', async () => {
+  await using nats = await startNatsServer({ jetstream: true });
+  const dir = mkdtempSync(join(tmpdir(), 'rotor-helm-pod-'));
+  const roles: Role[] = [];
+  try {
+    const file = join(dir, 'rotor.json');
+    writeFileSync(file, JSON.stringify(renderedConfig(nats.url)));
+    const shards = Number(v('history.shards'));
+    const last = shards - 1;
+    // The pod's container arguments are ["history"]: nothing else tells it its shard.
+    const env = {
+      ...podEnv(file),
+      HOSTNAME: `release-rotor-history-${last}`,
+      // One test server has no quorum for the chart's 3 JetStream replicas.
+      ROTOR_HISTORY_REPLICAS: '1',
+    };
+    const role = startRole(['history'], env);
+    roles.push(role);
+    await waitFor(role, new RegExp(`history shard ${last}/${shards} ready`));
+    assert.equal(role.stderr(), '', 'no warnings');
+    const graceMs = Number(v('history.terminationGracePeriodSeconds')) * 1000;
+    const { code, ms } = await terminate(role, graceMs);
+    assert.equal(code, 0);
+    assert.ok(ms < graceMs, `stopped in ${ms} ms`);
+  } finally {
+    await cleanup(roles);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,176 @@
+{{/* Names, labels and the shared pieces of the three workloads. */}}
+
+{{- define "rotor.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release full name; role suffixes ("-gateway", "-history") are appended to it. */}}
+{{- define "rotor.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "rotor.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "rotor.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rotor.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "rotor.labels" -}}
+helm.sh/chart: {{ include "rotor.chart" . }}
+{{ include "rotor.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* Selector labels of one role: (dict "ctx" $ "role" "gateway"). */}}
+{{- define "rotor.roleSelectorLabels" -}}
+{{ include "rotor.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .role }}
+{{- end -}}
+
+{{- define "rotor.roleLabels" -}}
+{{ include "rotor.labels" .ctx }}
+app.kubernetes.io/component: {{ .role }}
+{{- end -}}
+
+{{- define "rotor.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "rotor.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "rotor.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "rotor.secretName" -}}
+{{- default (printf "%s-secrets" (include "rotor.fullname" .)) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{/* The bundled NATS chart's full name, computed as that chart does. */}}
+{{- define "rotor.natsFullname" -}}
+{{- if .Values.nats.fullnameOverride -}}
+{{- .Values.nats.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default "nats" .Values.nats.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "rotor.natsUrl" -}}
+{{- if .Values.nats.url -}}
+{{- .Values.nats.url -}}
+{{- else if .Values.nats.enabled -}}
+{{- printf "nats://%s:4222" (include "rotor.natsFullname" .) -}}
+{{- else if not .Values.nats.urlSecret.name -}}
+{{- fail "NATS is required: set nats.enabled=true (bundled chart), nats.url or nats.urlSecret" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The rotor.json every role reads: .Values.config with the keys the chart owns set over it
+(explicit `set`s: sprig's merge functions skip false and 0, so they cannot turn a flag off).
+*/}}
+{{- define "rotor.config" -}}
+{{- $shards := int .Values.history.shards -}}
+{{- if or (lt $shards 1) (gt $shards 1024) -}}
+{{- fail "history.shards must be between 1 and 1024" -}}
+{{- end -}}
+{{- $cfg := deepCopy .Values.config -}}
+{{- $httpServer := get $cfg "http_server" | default dict -}}
+{{- $_ := set $httpServer "port" (int .Values.gateway.port) -}}
+{{- $_ = set $cfg "http_server" $httpServer -}}
+{{- $grpc := get $cfg "grpc_api" | default dict -}}
+{{- $_ = set $grpc "enabled" .Values.api.grpc.enabled -}}
+{{- $_ = set $grpc "port" (int .Values.api.grpc.port) -}}
+{{- $_ = set $cfg "grpc_api" $grpc -}}
+{{- $_ = set $cfg "health" (dict "enabled" true) -}}
+{{- $_ = set $cfg "prometheus" (dict "enabled" true) -}}
+{{- $rotor := get $cfg "rotor" | default dict -}}
+{{- $_ = set $rotor "api_port" (int .Values.api.httpPort) -}}
+{{- $history := get $rotor "history" | default dict -}}
+{{- $_ = set $history "shards" $shards -}}
+{{- $_ = set $rotor "history" $history -}}
+{{- $url := include "rotor.natsUrl" . -}}
+{{- if $url -}}
+{{- $nats := get $rotor "nats" | default dict -}}
+{{- $_ = set $nats "url" $url -}}
+{{- $_ = set $rotor "nats" $nats -}}
+{{- end -}}
+{{- $_ = set $cfg "rotor" $rotor -}}
+{{- toPrettyJson $cfg -}}
+{{- end -}}
+
+{{/* Environment shared by every role: config file, shard count, secrets, NATS URL secret. */}}
+{{- define "rotor.env" -}}
+- name: ROTOR_CONFIG
+  value: /etc/rotor/rotor.json
+- name: ROTOR_HISTORY_SHARDS
+  value: {{ .Values.history.shards | quote }}
+- name: ROTOR_CLIENT_TOKEN_HMAC_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rotor.secretName" . }}
+      key: {{ .Values.secrets.keys.hmacSecretKey }}
+- name: ROTOR_HTTP_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rotor.secretName" . }}
+      key: {{ .Values.secrets.keys.httpApiKey }}
+- name: ROTOR_GRPC_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rotor.secretName" . }}
+      key: {{ .Values.secrets.keys.grpcApiKey }}
+{{- if .Values.nats.urlSecret.name }}
+- name: ROTOR_NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.nats.urlSecret.name }}
+      key: {{ required "nats.urlSecret.key is required with nats.urlSecret.name" .Values.nats.urlSecret.key }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level annotations that roll the pods when the config or the secret values change. */}}
+{{- define "rotor.podChecksums" -}}
+checksum/config: {{ include "rotor.config" . | sha256sum }}
+checksum/secret-values: {{ toJson .Values.secrets | sha256sum }}
+{{- end -}}
+
+{{- define "rotor.volumes" -}}
+- name: config
+  configMap:
+    name: {{ include "rotor.fullname" . }}-config
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end -}}
+
+{{- define "rotor.volumeMounts" -}}
+- name: config
+  mountPath: /etc/rotor
+  readOnly: true
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
