@@ -43,7 +43,8 @@ test('Dockerfile: frozen, production-only install; entry point, command, ports, 
   assert.match(runs, /pnpm fetch --prod/);
   assert.match(runs, /pnpm install --offline --frozen-lockfile --prod/);
   assert.deepEqual(JSON.parse(instruction('ENTRYPOINT')[0] ?? 'null'), ['node', '--import', 'tsx', 'services/rotor/src/main.ts']);
-  assert.deepEqual(JSON.parse(instruction('CMD')[0] ?? 'null'), ['start']);
+  assert.deepEqual(JSON.parse(instruction('CMD')[0] ?? 'null'), ['start', '--dev']);
+  assert.ok(instruction('ENV').includes('ROTOR_HTTP_SERVER_ADDRESS=0.0.0.0'), 'containers listen on all interfaces');
   assert.deepEqual(instruction('EXPOSE'), ['8000 9000 10000']);
   assert.deepEqual(instruction('HEALTHCHECK'), [], 'probes belong to Kubernetes, not the image');
   const user = instruction('USER');

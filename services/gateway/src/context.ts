@@ -31,8 +31,12 @@ export interface GatewayAdapters {
 }
 
 export class GatewayContext {
-  /** Connected sessions by user id ('' = anonymous), for limits and control commands. */
-  readonly users = new Map<string, Set<Session>>();
+  /**
+   * Connected sessions by user id ('' = anonymous), for limits and control commands: the session
+   * itself while a user has one connection (the common case, no Set per user), a Set from two on.
+   * Use `addUserSession`, `removeUserSession`, `userSessions`, `userConnections`.
+   */
+  readonly users = new Map<string, Session | Set<Session>>();
   /** Connected sessions by client id. */
   readonly clients = new Map<string, Session>();
   /** Every open WebSocket session, connected or not (drain, close). */
@@ -59,22 +63,39 @@ export class GatewayContext {
   }
 
   addUserSession(s: Session): void {
-    let set = this.users.get(s.user);
-    if (set === undefined) {
-      set = new Set();
-      this.users.set(s.user, set);
+    const had = this.users.get(s.user);
+    if (had === undefined) {
+      this.users.set(s.user, s);
+    } else if (had instanceof Set) {
+      had.add(s);
+    } else if (had !== s) {
+      // The existing entry's key string is kept; the new session shares it.
+      s.user = had.user;
+      this.users.set(s.user, new Set([had, s]));
     }
-    set.add(s);
     this.clients.set(s.client, s);
   }
 
   removeUserSession(s: Session): void {
-    const set = this.users.get(s.user);
-    if (set !== undefined && set.delete(s) && set.size === 0) this.users.delete(s.user);
+    const had = this.users.get(s.user);
+    if (had === s) {
+      this.users.delete(s.user);
+    } else if (had instanceof Set && had.delete(s) && had.size === 1) {
+      for (const only of had) this.users.set(s.user, only);
+    }
     if (this.clients.get(s.client) === s) this.clients.delete(s.client);
   }
 
   userConnections(user: string): number {
-    return this.users.get(user)?.size ?? 0;
+    const had = this.users.get(user);
+    if (had === undefined) return 0;
+    return had instanceof Set ? had.size : 1;
+  }
+
+  /** A snapshot of a user's connected sessions. */
+  userSessions(user: string): Session[] {
+    const had = this.users.get(user);
+    if (had === undefined) return [];
+    return had instanceof Set ? [...had] : [had];
   }
 }

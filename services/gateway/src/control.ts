@@ -53,8 +53,7 @@ export class GatewayControl implements ControlHandler {
       const s = this.gw.clients.get(t.client);
       return s !== undefined && s.user === t.user && s.state === SessionState.connected ? [s] : [];
     }
-    const set = this.gw.users.get(t.user);
-    return set === undefined ? [] : [...set].filter((s) => s.state === SessionState.connected);
+    return this.gw.userSessions(t.user).filter((s) => s.state === SessionState.connected);
   }
 
   private async subscribe(s: Session, cmd: Extract<ControlCommand, { kind: 'subscribe' }>): Promise<void> {
@@ -75,7 +74,7 @@ export class GatewayControl implements ControlHandler {
       override: cmd.override,
     });
     sub.expireAt = cmd.expireAt !== undefined && cmd.expireAt > 0 ? cmd.expireAt * 1000 : 0;
-    (s.subs ??= new Map()).set(cmd.channel, sub);
+    s.addSubscription(sub);
     const recover = sub.has(SubFlag.recoverable) && cmd.recoverSince !== undefined ? cmd.recoverSince : null;
     let prepared;
     try {

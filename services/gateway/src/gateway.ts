@@ -14,7 +14,7 @@ import type { FlushMode, HubEvents, HubMember, RepairOptions } from './hub.ts';
 import { Keepalive } from './keepalive.ts';
 import { protoCodec } from './proto-codec.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { mountHttp, mountWebSocket } from './server.ts';
+import { hardBackpressureLimit, mountHttp, mountWebSocket } from './server.ts';
 import type { HealthState } from './server.ts';
 import type { Subscription } from './subscription.ts';
 import { loadUws } from './uws.ts';
@@ -46,14 +46,14 @@ export interface GatewayOptions extends GatewayAdapters {
   version?: string;
   /** How often every socket's outbound buffer is checked against client.queue_max_size. */
   slowSweepMs?: number;
+  /** Bounds of stream repairs from history (read size, retries, backoff); defaults in hub.ts. */
+  repair?: RepairOptions;
   /**
    * Refuse a port another process already listens on. Default false: several gateway processes
    * may share a port (SO_REUSEPORT). The embedded mode sets it: two independent in-memory servers
    * sharing port 8000 would split clients between unconnected brokers.
    */
   exclusivePort?: boolean;
-  /** Bounds of stream repairs from history (read size, retries, backoff); defaults in hub.ts. */
-  repair?: RepairOptions;
 }
 
 export interface Gateway {
@@ -123,6 +123,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     positionCheckMs: config.client.channelPositionCheckDelayMs,
     repair: opts.repair,
+    // A quarter of the room between the soft limit (3008) and uWS's hard one (1006): a subscriber
+    // crosses the soft limit by at most that much before its channel's next check sees it.
+    slowCheckBytes: Math.max(16 * 1024, Math.floor((hardBackpressureLimit(config.client.queueMaxSize) - config.client.queueMaxSize) / 4)),
     onError: (err, what) => log.warn('hub error', { what, error: String(err) }),
   });
   const adapters: GatewayAdapters = {
@@ -134,7 +137,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenVerifier: opts.tokenVerifier,
   };
   const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
-  const keepalive = new Keepalive(gw, sink, opts.slowSweepMs);
+  const keepalive = new Keepalive(gw, opts.slowSweepMs);
   gw.keepalive = keepalive;
   opts.broker.setHandler(hub);
   opts.controlBus.setHandler(new GatewayControl(gw));

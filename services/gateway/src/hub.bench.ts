@@ -26,13 +26,13 @@ const payload = new TextEncoder().encode(JSON.stringify({ text: 'x'.repeat(100) 
 class CountingMember implements HubMember {
   hubState: MemberState = MemberState.none;
   heldFrom = 0;
-  waitOffset = 0;
   readonly positioned = false;
   readonly pushJoinLeave = false;
   constructor(readonly format: Format) {}
   subscribeTopic(): void {}
   unsubscribeTopic(): void {}
   sendFrame(): void {}
+  checkSlow(): void {}
 }
 
 async function partA(): Promise<void> {
@@ -102,8 +102,11 @@ async function partB(flushMode: FlushMode): Promise<void> {
     metrics: new GatewayMetrics(),
     clock: { now: () => 0 },
     flushMode,
+    // As the gateway sets it for the default queue_max_size (1 MiB): a check per 256 KiB.
+    slowCheckBytes: 256 * 1024,
   });
   broker.setHandler(hub);
+  let checks = 0;
   const sockets: Array<UwsSocket<{ id: number }>> = [];
   app.ws<{ id: number }>('/*', {
     idleTimeout: 0,
@@ -139,10 +142,13 @@ async function partB(flushMode: FlushMode): Promise<void> {
       pushJoinLeave: false,
       hubState: MemberState.none,
       heldFrom: 0,
-      waitOffset: 0,
       subscribeTopic: (t) => void ws.subscribe(t),
       unsubscribeTopic: (t) => void ws.unsubscribe(t),
       sendFrame: () => undefined,
+      checkSlow: () => {
+        checks++;
+        if (ws.getBufferedAmount() > 1024 * 1024) throw new Error('a bench subscriber fell behind');
+      },
     };
     hub.join('bench', m);
     hub.completeJoin(ch, m, null);
@@ -158,7 +164,7 @@ async function partB(flushMode: FlushMode): Promise<void> {
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
   console.log(
     `B uWS fan-out, flush ${flushMode.padEnd(9)} ${subscribers} subs × ${publications} pubs: ` +
-      `${(received / secs / 1e6).toFixed(2)} M msgs/s delivered (${received}/${expected})`,
+      `${(received / secs / 1e6).toFixed(2)} M msgs/s delivered (${received}/${expected}), ${checks} buffer checks`,
   );
   for (const c of clients) c.terminate();
   (app as unknown as { close(): void }).close();

@@ -9,7 +9,7 @@ import { FakeEncoder, FakeSink, Member } from './testing/hub-fakes.ts';
 
 const enc = new TextEncoder();
 
-type SetupOptions = Pick<HubOptions, 'maxFrameBytes' | 'maxHeld' | 'maxHeldBytes' | 'history' | 'positionCheckMs' | 'repair'> & { clock?: { now(): number } };
+type SetupOptions = Pick<HubOptions, 'maxFrameBytes' | 'maxHeld' | 'maxHeldBytes' | 'history' | 'positionCheckMs' | 'repair' | 'slowCheckBytes'> & { clock?: { now(): number } };
 
 function setup(opts: SetupOptions = {}) {
   const broker = new MemoryBroker();
@@ -257,3 +257,24 @@ test('a failed broker subscription fails the joiners and a later join retries', 
   assert.deepEqual([...broker.channels], ['c']);
 });
 
+
+test('outbound buffers of attached members are checked once per slowCheckBytes of channel traffic', async () => {
+  const { hub, sink, pub, deliver } = setup({ slowCheckBytes: 100 });
+  const a = new Member(sink, Format.json, false);
+  const b = new Member(sink, Format.protobuf, false);
+  await attach(hub, 'c', a, null);
+  await attach(hub, 'c', b, null);
+  const joining = new Member(sink, Format.json, false);
+  hub.join('c', joining);
+  // Each publication is 1 frame of 'P0:' + 47 bytes = 50 bytes per format: 100 bytes per turn.
+  const data = 'y'.repeat(47);
+  await deliver('c', [pub(0, data)]);
+  assert.deepEqual([a.slowChecks, b.slowChecks], [1, 1]);
+  await deliver('c', [pub(0, data)]);
+  assert.deepEqual([a.slowChecks, b.slowChecks], [2, 2]);
+  assert.equal(joining.slowChecks, 0, 'members not on the topics yet are not checked');
+  // Another channel's traffic does not count towards this one.
+  await attach(hub, 'other', new Member(sink, Format.json, false), null);
+  await deliver('other', [pub(0, data)]);
+  assert.equal(a.slowChecks, 2);
+});

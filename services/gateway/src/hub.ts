@@ -87,12 +87,12 @@ export interface HubMember {
   hubState: MemberState;
   /** Owned by the hub: absolute index of the first held publication that concerns the member. */
   heldFrom: number;
-  /** Owned by the hub: the reply position a waiting member needs the live stream to reach. */
-  waitOffset: number;
   subscribeTopic(topic: string): void;
   unsubscribeTopic(topic: string): void;
   /** Sends a frame straight to the member's socket (held and late publications). */
   sendFrame(frame: Uint8Array, isBinary: boolean): void;
+  /** Closes the member's connection (3008) if its outbound buffer is over the soft limit. */
+  checkSlow(): void;
 }
 
 export interface HubEvents {
@@ -169,10 +169,13 @@ export class HubChannel {
   repair: Repair | null = null;
   // Join window.
   joining = 0;
-  waiters: HubMember[] | null = null;
+  /** Waiting members and the reply position each needs the live stream to reach. */
+  waiters: Map<HubMember, number> | null = null;
   held: Held[] | null = null;
   heldBytes = 0;
   heldBase = 0;
+  /** Bytes published to the channel's topics since its members' buffers were last checked. */
+  unchecked = 0;
   // Pending pushes of the current turn, per topic slot.
   readonly pending: Uint8Array[][] = [[], [], [], []];
   readonly pendingBytes = [0, 0, 0, 0];
@@ -246,6 +249,13 @@ export interface HubOptions {
    */
   positionCheckMs?: number;
   repair?: RepairOptions;
+  /**
+   * Slow-consumer check (0 = off): once this many bytes were published to a channel's topics since
+   * its members' outbound buffers were last checked, every attached member is checked (see
+   * README, "Slow consumers"). No socket can grow by more than this between two checks of its
+   * channel, whatever the rate, at one native call per member per this many bytes of channel traffic.
+   */
+  slowCheckBytes?: number;
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -278,6 +288,7 @@ export class Hub implements BrokerHandler {
   private readonly repairBatch: number;
   private readonly repairAttempts: number;
   private readonly repairBackoffMs: number;
+  private readonly slowCheckBytes: number;
 
   constructor(opts: HubOptions) {
     this.broker = opts.broker;
@@ -295,6 +306,7 @@ export class Hub implements BrokerHandler {
     this.repairBatch = Math.max(1, opts.repair?.batch ?? 1000);
     this.repairAttempts = Math.max(1, opts.repair?.attempts ?? 4);
     this.repairBackoffMs = Math.max(0, opts.repair?.backoffMs ?? 100);
+    this.slowCheckBytes = Math.max(0, opts.slowCheckBytes ?? 0);
     const period = this.history !== null ? (opts.positionCheckMs ?? 0) : 0;
     this.positionCheckMs = period > 0 ? period : 0;
     this.positionRounds =
@@ -306,6 +318,11 @@ export class Hub implements BrokerHandler {
   /** Tick interval the position checks need from the driver (0 when disabled). */
   get positionTickMs(): number {
     return this.positionRounds?.tickMs ?? 0;
+  }
+
+  /** The hub's copy of a channel name when the channel has local subscribers, else `name`. */
+  intern(name: string): string {
+    return this.channels.get(name)?.name ?? name;
   }
 
   // ---- membership -------------------------------------------------------------------------
@@ -320,7 +337,6 @@ export class Hub implements BrokerHandler {
     if (ch === undefined || ch.failed) ch = this.open(name);
     ch.members.add(m);
     m.hubState = MemberState.joining;
-    m.waitOffset = 0;
     ch.joining++;
     if (ch.held === null) ch.held = [];
     m.heldFrom = ch.heldBase + ch.held.length;
@@ -370,8 +386,7 @@ export class Hub implements BrokerHandler {
     if (ch.epoch !== position.epoch) return this.insufficient(ch, m);
     if (ch.last < position.offset) {
       m.hubState = MemberState.waiting;
-      m.waitOffset = position.offset;
-      (ch.waiters ??= []).push(m);
+      (ch.waiters ??= new Map()).set(m, position.offset);
       this.addPositioned(ch);
       return JoinOutcome.waiting;
     }
@@ -398,11 +413,7 @@ export class Hub implements BrokerHandler {
       if (m.positioned) this.removePositioned(ch);
     } else if (state === MemberState.waiting) {
       const w = ch.waiters;
-      if (w !== null) {
-        const i = w.indexOf(m);
-        if (i >= 0) w.splice(i, 1);
-        if (w.length === 0) ch.waiters = null;
-      }
+      if (w !== null && w.delete(m) && w.size === 0) ch.waiters = null;
       this.removePositioned(ch);
       this.joined(ch);
     } else if (state === MemberState.joining) {
@@ -424,11 +435,8 @@ export class Hub implements BrokerHandler {
     const wasWaiting = m.hubState === MemberState.waiting;
     m.hubState = MemberState.attached;
     this.joined(ch);
-    if (wasWaiting && ch.waiters !== null) {
-      const i = ch.waiters.indexOf(m);
-      if (i >= 0) ch.waiters.splice(i, 1);
-      if (ch.waiters.length === 0) ch.waiters = null;
-    }
+    const w = ch.waiters;
+    if (wasWaiting && w !== null && w.delete(m) && w.size === 0) ch.waiters = null;
     m.subscribeTopic(ch.topics[PUB + m.format]!);
     ch.counts[PUB + m.format]!++;
     if (m.pushJoinLeave) {
@@ -686,13 +694,13 @@ export class Hub implements BrokerHandler {
   }
 
   private releaseWaiters(ch: HubChannel): void {
-    const ready: HubMember[] = [];
-    for (const m of ch.waiters!) if (m.waitOffset <= ch.last) ready.push(m);
+    const ready: Array<[HubMember, number]> = [];
+    for (const entry of ch.waiters!) if (entry[1] <= ch.last) ready.push(entry);
     if (ready.length === 0) return;
     this.flushChannel(ch);
-    for (const m of ready) {
+    for (const [m, offset] of ready) {
       if (m.hubState !== MemberState.waiting) continue;
-      if (m.heldFrom < ch.heldBase || !this.sendHeld(ch, m, m.waitOffset, ch.epoch)) {
+      if (m.heldFrom < ch.heldBase || !this.sendHeld(ch, m, offset, ch.epoch)) {
         this.leave(ch, m, true);
         this.metrics.insufficientState++;
         this.events.insufficientState(m);
@@ -956,5 +964,14 @@ export class Hub implements BrokerHandler {
     m.topicFrames++;
     m.messagesOut[fmt] = m.messagesOut[fmt]! + n * receivers;
     m.bytesOut[fmt] = m.bytesOut[fmt]! + frame.byteLength * receivers;
+    if (this.slowCheckBytes > 0 && (ch.unchecked += frame.byteLength) >= this.slowCheckBytes) this.checkSlow(ch);
+  }
+
+  /** Checks the outbound buffer of every attached member (closing slow ones with 3008). */
+  private checkSlow(ch: HubChannel): void {
+    ch.unchecked = 0;
+    this.metrics.slowChecks++;
+    // A slow member's close removes it from `members`: safe during for-of.
+    for (const m of ch.members) if (m.hubState === MemberState.attached) m.checkSlow();
   }
 }

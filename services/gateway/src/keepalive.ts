@@ -2,16 +2,16 @@
 // (`tick`); no timer and no closure per connection.
 //
 // - Ping/pong (PROTOCOL.md §4.2): connected sessions sit in ping buckets (Rounds). Visiting a
-//   bucket sends the empty ping reply to all its sessions through one uWS topic per bucket and
-//   format — native fan-out, O(1) JavaScript per bucket — and client.pong_timeout later, sessions
-//   that did not answer since are closed with 3012. A pong before any ping is 3501. The first ping
-//   of a session falls in [interval/2, interval) after connect.
+//   bucket sends the empty ping reply to each of its sessions, and client.pong_timeout later,
+//   sessions that did not answer since are closed with 3012. A pong before any ping is 3501. The
+//   first ping of a session falls in [interval/2, interval) after connect. Pings are direct sends,
+//   not a uWS topic per bucket: a topic membership costs ~80 B of native memory per socket, a send
+//   once per ping interval (25 s) about a microsecond.
 // - Slow sweep: the ping buckets are also walked every `slowSweepMs` (250 ms) for sockets whose
-//   buffered output exceeds client.queue_max_size (3008): consumers that fall behind on topic
-//   traffic, which never passes through JavaScript per subscriber. Between two sweeps a socket can
-//   grow by its delivery rate × the sweep period; uWS's hard limit sits far enough above the soft
-//   one (server.ts) that the 3008 close frame still fits unless a single client is fed faster than
-//   about 4 MiB/s — beyond that the hard limit closes it (1006), and nothing is skipped either way.
+//   buffered output exceeds client.queue_max_size (3008). It is the backstop: topic traffic, the
+//   bulk of what a consumer can fall behind on, is checked by the hub per bytes published to each
+//   channel (hub.ts `slowCheckBytes`), so a fast feed meets the soft limit (3008) long before
+//   uWS's hard one (1006) whatever its rate; direct writes are checked as they are made.
 // - Stale (a connection that has not connected within client.stale_close_delay → 3502) and expiry
 //   (§4.8: connection expired + expired_close_delay → 3005; subscription expired +
 //   expired_sub_close_delay → Unsubscribe 2501, or 3006 for server-side ones) are one-off deadlines
@@ -20,8 +20,7 @@
 //   re-add their entries every client.presence_update_interval.
 //
 // Why Rounds for pings rather than the BucketScheduler: pings repeat at one fixed interval for
-// everybody, so a session stays in one bucket for life (no rescheduling), and a bucket is exactly
-// the set a topic publish reaches.
+// everybody, so a session stays in one bucket for life (no rescheduling).
 import { BucketScheduler, Disconnects, Unsubscribes } from '@rotor/core';
 import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
@@ -32,18 +31,12 @@ import { SubFlag } from './subscription.ts';
 import type { Subscription } from './subscription.ts';
 import { subscriberInfo, unsubscribeWithPush } from './commands/establish.ts';
 
-/** Topic publish for pings (uWS `app.publish`). */
-export interface PingSink {
-  publish(topic: string, frame: Uint8Array, isBinary: boolean): void;
-}
-
 export const DEFAULT_SLOW_SWEEP_MS = 250;
 
 export class Keepalive {
   readonly pings: Rounds<Session> | null;
   /** Pings sent per bucket. */
   private readonly pingRound: number[];
-  private readonly pingTopics: Array<[string, string]>;
   private readonly pongChecks: Array<{ bucket: number; round: number; at: number }> = [];
   private readonly stale: BucketScheduler<Session>;
   private readonly expiry: BucketScheduler<Session>;
@@ -56,16 +49,14 @@ export class Keepalive {
 
   constructor(
     private readonly gw: GatewayContext,
-    private readonly sink: PingSink,
     private readonly slowSweepMs = DEFAULT_SLOW_SWEEP_MS,
   ) {
     const cfg = gw.config.client;
     const clock = gw.clock;
     const now = clock.now();
     this.pings = cfg.pingIntervalMs > 0 ? new Rounds<Session>(cfg.pingIntervalMs, now) : null;
-    const b = this.pings?.buckets.length ?? 0;
+    const b = this.pings?.length ?? 0;
     this.pingRound = new Array<number>(b).fill(0);
-    this.pingTopics = Array.from({ length: b }, (_, i) => [`~${i}j`, `~${i}b`] as [string, string]);
     this.pingFrames = [gw.codec.ping(Format.json), gw.codec.ping(Format.protobuf)];
     // Deadlines are met within a quarter of the shortest configured delay, at most 1 s late.
     const resolutionMs = Math.max(
@@ -100,7 +91,6 @@ export class Keepalive {
       s.pingBucket = bucket;
       s.pingBase = this.pingRound[bucket]!;
       s.pongRound = s.pingBase;
-      s.ws.subscribe(this.pingTopics[bucket]![s.format]);
     }
     this.expiryChanged(s);
   }
@@ -156,7 +146,7 @@ export class Keepalive {
     this.expiry.tick(now);
     const pings = this.pings;
     if (pings !== null) {
-      pings.run(now, (members, bucket) => this.ping(bucket, members.size, now));
+      pings.run(now, (members, bucket) => this.ping(bucket, members, now));
       const checks = this.pongChecks;
       while (checks.length > 0 && checks[0]!.at <= now) {
         const c = checks.shift()!;
@@ -179,18 +169,17 @@ export class Keepalive {
     if (s.state === SessionState.connecting || s.state === SessionState.failed) s.disconnect(Disconnects.stale);
   }
 
-  private ping(bucket: number, size: number, now: number): void {
-    if (size === 0) return;
+  private ping(bucket: number, members: ReadonlySet<Session>, now: number): void {
+    if (members.size === 0) return;
     this.pingRound[bucket]!++;
-    const [tj, tb] = this.pingTopics[bucket]!;
-    this.sink.publish(tj, this.pingFrames[0], false);
-    this.sink.publish(tb, this.pingFrames[1], true);
+    // A send may close a slow socket, which removes it from `members`: safe during for-of.
+    for (const s of members) s.sendFrame(this.pingFrames[s.format]);
     const pongTimeout = this.gw.config.client.pongTimeoutMs;
     if (pongTimeout > 0) this.pongChecks.push({ bucket, round: this.pingRound[bucket]!, at: now + pongTimeout });
   }
 
   private checkPongs(bucket: number, round: number): void {
-    const members = this.pings?.buckets[bucket];
+    const members = this.pings?.bucket(bucket);
     if (members === undefined) return;
     for (const s of members) if (s.pingBase < round && s.pongRound < round) s.disconnect(Disconnects.noPong);
   }
@@ -198,12 +187,12 @@ export class Keepalive {
   /** Walks the ping buckets so that every connected socket's buffer is checked every slowSweepMs. */
   private sweep(now: number): void {
     const pings = this.pings!;
-    const b = pings.buckets.length;
+    const b = pings.length;
     const step = this.slowSweepMs / b;
     const limit = this.gw.config.client.queueMaxSize;
     let budget = b;
     while (now >= this.sweepNextAt && budget-- > 0) {
-      const members = pings.buckets[this.sweepCursor]!;
+      const members = pings.bucket(this.sweepCursor);
       this.sweepCursor = (this.sweepCursor + 1) % b;
       this.sweepNextAt += step;
       for (const s of members) {
@@ -218,12 +207,10 @@ export class Keepalive {
   private nextExpiry(s: Session): number {
     const cfg = this.gw.config.client;
     let next = s.expireAt > 0 ? s.expireAt + cfg.expiredCloseDelayMs : 0;
-    if (s.subs !== null) {
-      for (const sub of s.subs.values()) {
-        if (sub.expireAt <= 0) continue;
-        const at = sub.expireAt + cfg.expiredSubCloseDelayMs;
-        if (next === 0 || at < next) next = at;
-      }
+    for (const sub of s.subscriptionList()) {
+      if (sub.expireAt <= 0) continue;
+      const at = sub.expireAt + cfg.expiredSubCloseDelayMs;
+      if (next === 0 || at < next) next = at;
     }
     return next;
   }
@@ -236,31 +223,23 @@ export class Keepalive {
       s.disconnect(Disconnects.expired);
       return;
     }
-    if (s.subs !== null) {
-      let expired: Subscription[] | null = null;
-      for (const sub of s.subs.values()) {
-        if (sub.expireAt > 0 && sub.has(SubFlag.established) && sub.expireAt + cfg.expiredSubCloseDelayMs <= now) (expired ??= []).push(sub);
+    for (const sub of s.subscriptionList()) {
+      if (!(sub.expireAt > 0 && sub.has(SubFlag.established) && sub.expireAt + cfg.expiredSubCloseDelayMs <= now)) continue;
+      if (s.closed) return;
+      if (sub.serverSide) {
+        s.disconnect(Disconnects.subExpired);
+        return;
       }
-      if (expired !== null) {
-        for (const sub of expired) {
-          if (s.closed) return;
-          if (sub.serverSide) {
-            s.disconnect(Disconnects.subExpired);
-            return;
-          }
-          unsubscribeWithPush(s, sub, Unsubscribes.expired.code, Unsubscribes.expired.reason);
-        }
-      }
+      unsubscribeWithPush(s, sub, Unsubscribes.expired.code, Unsubscribes.expired.reason);
     }
     this.expiryChanged(s);
   }
 
   private refreshPresence(s: Session): void {
-    const subs = s.subs;
     let any = false;
-    if (subs !== null && s.state === SessionState.connected) {
+    if (s.state === SessionState.connected) {
       const gw = this.gw;
-      for (const sub of subs.values()) {
+      for (const sub of s.subscriptionList()) {
         if (!sub.has(SubFlag.presence) || !sub.has(SubFlag.established)) continue;
         any = true;
         gw.adapters.presence.add(sub.channel, subscriberInfo(s, sub), gw.config.rotor.presenceTtlMs).catch((err: unknown) => {

@@ -68,6 +68,8 @@ export class GatewayMetrics {
   /** Frames handed to uWebSockets' topic publish (one per channel, format and flush). */
   topicFrames = 0;
   slowDisconnects = 0;
+  /** Channel-wide outbound buffer checks run after flushes (hub slowCheckBytes). */
+  slowChecks = 0;
   readonly disconnects = new Map<number, number>();
   readonly commands: number[][] = commandNames.map(() => resultNames.map(() => 0));
   readonly recoveries = [0, 0, 0];

@@ -13,10 +13,11 @@
 // Outbound: uWS's `maxBackpressure` with `closeOnBackpressureLimit` is the hard stop — measured on
 // uWS v20.30: without closeOnBackpressureLimit, topic messages for a socket over maxBackpressure
 // are skipped silently and `send` returns 2 (dropped); with it, that socket is closed at once
-// (the client sees 1006, no close frame). The session's soft limit (client.queue_max_size,
-// checked after every direct write and by the keepalive's 250 ms sweep) closes with 3008 below
-// the hard stop, while the close frame still fits; the hard stop sits 1 MiB (at least the soft
-// limit again) above it, so nothing is ever skipped for a live subscriber.
+// (the client sees 1006, no close frame). The session's soft limit (client.queue_max_size) closes
+// with 3008 below the hard stop, while the close frame still fits; the hard stop sits 1 MiB (at
+// least the soft limit again) above it, so nothing is ever skipped for a live subscriber. The soft
+// limit is checked after every direct write, for all subscribers of a channel after every quarter
+// of that margin published to it (hub `slowCheckBytes`), and by the keepalive's 250 ms sweep.
 import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';

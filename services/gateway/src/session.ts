@@ -11,7 +11,8 @@
 //
 // Outbound writes go through `sendFrame`, which corks and enforces the backpressure limit: a
 // connection whose buffered output exceeds client.queue_max_size is closed with 3008 "slow" while
-// the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it).
+// the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it). Topic
+// traffic is checked by the hub (`checkSlow`), see README "Slow consumers".
 import { randomUUID } from 'node:crypto';
 import { Disconnects, Errors, RotorError } from '@rotor/core';
 import type { Disconnect, ErrorCode } from '@rotor/core';
@@ -19,6 +20,7 @@ import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
 import { CommandKind, CommandResult } from './metrics.ts';
 import type { Subscription } from './subscription.ts';
+import { smallSeconds } from './subscription.ts';
 import type { WebSocket } from './uws.ts';
 import type { SocketData } from './server.ts';
 import type { Command, Push, Reply } from './wire-types.ts';
@@ -47,35 +49,109 @@ function corkedSend(): void {
   corkResult = corkWs!.send(corkFrame!, corkBinary, false);
 }
 
+/** Frames that arrived while a command of an earlier frame awaits. */
+interface FrameQueue {
+  frames: Uint8Array[];
+  bytes: number;
+}
+
+// Session.bits: small state packed into one integer field (see "Memory" in README.md).
+const FORMAT_BIT = 1;
+const BUSY_BIT = 2;
+const STATE_SHIFT = 2;
+const STATE_MASK = 3 << STATE_SHIFT;
+const RESULT_SHIFT = 4;
+const RESULT_MASK = 3 << RESULT_SHIFT;
+
 export class Session {
   ws: WebSocket<SocketData> | null = null;
-  state: SessionState = SessionState.connecting;
   readonly client: string = randomUUID();
   user = '';
   connInfo: Uint8Array | undefined = undefined;
-  /** Unix ms at which the connection expires (0 = never); refresh moves it. */
-  expireAt = 0;
-  subs: Map<string, Subscription> | null = null;
-  /** A command is running; frames that arrive meanwhile wait in `queue`. */
-  busy = false;
-  queue: Uint8Array[] | null = null;
-  queuedBytes = 0;
+  /**
+   * Subscriptions by channel: none, the one subscription itself (the common case, no Map), or a
+   * Map once there are two. Use `subscription`, `addSubscription`, `removeSubscriptionEntry`,
+   * `subscriptionList`.
+   */
+  private subs: Subscription | Map<string, Subscription> | null = null;
+  private queue: FrameQueue | null = null;
   /** Replies of the frame being processed, not yet written. */
   out: Uint8Array[] | null = null;
+  /** Format, state, busy flag and command result (bit fields above). */
+  private bits: number;
+  /**
+   * Unix seconds at which the connection expires (0 = never). Seconds, not milliseconds: they stay
+   * small integers, which V8 stores in the field itself instead of boxing a double per session.
+   */
+  private expireAtSec = 0;
   // Keepalive bookkeeping, owned by keepalive.ts.
-  pingBucket = -1;
   pingBase = 0;
   pongRound = 0;
-  presenceBucket = -1;
-  readonly openedAt: number;
-  /** Result of the command being processed (metrics). */
-  private cmdResult: CommandResult = CommandResult.ok;
+  /** Ping bucket + 1 in the low 16 bits, presence bucket + 1 above (0 = none). */
+  private buckets = 0;
 
   constructor(
     readonly gw: GatewayContext,
-    readonly format: Format,
+    format: Format,
   ) {
-    this.openedAt = gw.clock.now();
+    this.bits = format === Format.protobuf ? FORMAT_BIT : 0;
+  }
+
+  get format(): Format {
+    return (this.bits & FORMAT_BIT) as Format;
+  }
+
+  get state(): SessionState {
+    return ((this.bits & STATE_MASK) >> STATE_SHIFT) as SessionState;
+  }
+
+  set state(v: SessionState) {
+    this.bits = (this.bits & ~STATE_MASK) | (v << STATE_SHIFT);
+  }
+
+  /** A command is running; frames that arrive meanwhile wait in the queue. */
+  get busy(): boolean {
+    return (this.bits & BUSY_BIT) !== 0;
+  }
+
+  set busy(v: boolean) {
+    this.bits = v ? this.bits | BUSY_BIT : this.bits & ~BUSY_BIT;
+  }
+
+  /** Result of the command being processed (metrics). */
+  private get cmdResult(): CommandResult {
+    return ((this.bits & RESULT_MASK) >> RESULT_SHIFT) as CommandResult;
+  }
+
+  private set cmdResult(v: CommandResult) {
+    this.bits = (this.bits & ~RESULT_MASK) | (v << RESULT_SHIFT);
+  }
+
+  /** Unix ms at which the connection expires (0 = never); refresh moves it. */
+  get expireAt(): number {
+    return this.expireAtSec * 1000;
+  }
+
+  set expireAt(ms: number) {
+    this.expireAtSec = smallSeconds(ms);
+  }
+
+  /** Ping bucket index, -1 when not pinged. */
+  get pingBucket(): number {
+    return (this.buckets & 0xffff) - 1;
+  }
+
+  set pingBucket(b: number) {
+    this.buckets = (this.buckets & ~0xffff) | (b + 1);
+  }
+
+  /** Presence-refresh bucket index, -1 when none. */
+  get presenceBucket(): number {
+    return (this.buckets >>> 16) - 1;
+  }
+
+  set presenceBucket(b: number) {
+    this.buckets = (this.buckets & 0xffff) | ((b + 1) << 16);
   }
 
   get closed(): boolean {
@@ -91,13 +167,13 @@ export class Session {
   receive(frame: Uint8Array): void {
     if (this.state === SessionState.closed) return;
     if (this.busy) {
-      if (this.queue === null) this.queue = [];
-      if (this.queue.length >= MAX_QUEUED_FRAMES || this.queuedBytes + frame.byteLength > 16 * this.gw.config.websocket.messageSizeLimit) {
+      const q = (this.queue ??= { frames: [], bytes: 0 });
+      if (q.frames.length >= MAX_QUEUED_FRAMES || q.bytes + frame.byteLength > 16 * this.gw.config.websocket.messageSizeLimit) {
         this.disconnect(Disconnects.tooManyRequests);
         return;
       }
-      this.queue.push(frame.slice());
-      this.queuedBytes += frame.byteLength;
+      q.frames.push(frame.slice());
+      q.bytes += frame.byteLength;
       return;
     }
     this.processFrame(frame);
@@ -107,11 +183,13 @@ export class Session {
   /** Runs queued frames until one awaits (a loop, not recursion: up to MAX_QUEUED_FRAMES). */
   private drainQueue(): void {
     const q = this.queue;
-    while (!this.busy && q !== null && q.length > 0 && this.state !== SessionState.closed) {
-      const next = q.shift()!;
-      this.queuedBytes -= next.byteLength;
+    if (q === null) return;
+    while (!this.busy && q.frames.length > 0 && this.state !== SessionState.closed) {
+      const next = q.frames.shift()!;
+      q.bytes -= next.byteLength;
       this.processFrame(next);
     }
+    if (q.frames.length === 0 && this.queue === q) this.queue = null;
   }
 
   private processFrame(frame: Uint8Array): void {
@@ -284,6 +362,12 @@ export class Session {
     if (corkResult === 2 || (this.ws !== null && this.ws.getBufferedAmount() > this.gw.config.client.queueMaxSize)) this.slow();
   }
 
+  /** Closes the connection (3008) if its outbound buffer is over client.queue_max_size. */
+  checkSlow(): void {
+    const ws = this.ws;
+    if (ws !== null && ws.getBufferedAmount() > this.gw.config.client.queueMaxSize) this.slow();
+  }
+
   /** Closes a connection whose outbound buffer is over the limit. */
   slow(): void {
     if (this.state === SessionState.closed) return;
@@ -322,7 +406,7 @@ export class Session {
     gw.sessions.delete(this);
     gw.keepalive.remove(this);
     if (this.subs !== null) {
-      for (const sub of [...this.subs.values()]) removeSubscription(this, sub, false);
+      for (const sub of this.subscriptionList()) removeSubscription(this, sub, false);
       this.subs = null;
     }
     if (wasConnected) gw.removeUserSession(this);
@@ -333,11 +417,49 @@ export class Session {
 
   /** Number of subscriptions, client-side and server-side. */
   get subscriptionCount(): number {
-    return this.subs?.size ?? 0;
+    const subs = this.subs;
+    if (subs === null) return 0;
+    return subs instanceof Map ? subs.size : 1;
   }
 
   subscription(channel: string): Subscription | undefined {
-    return this.subs?.get(channel);
+    const subs = this.subs;
+    if (subs === null) return undefined;
+    if (subs instanceof Map) return subs.get(channel);
+    return subs.channel === channel ? subs : undefined;
+  }
+
+  /** Adds (or replaces) the subscription of `sub.channel`. */
+  addSubscription(sub: Subscription): void {
+    const subs = this.subs;
+    if (subs === null || (!(subs instanceof Map) && subs.channel === sub.channel)) {
+      this.subs = sub;
+    } else if (subs instanceof Map) {
+      subs.set(sub.channel, sub);
+    } else {
+      this.subs = new Map([
+        [subs.channel, subs],
+        [sub.channel, sub],
+      ]);
+    }
+  }
+
+  /** Forgets `sub` if it is the session's subscription of its channel. */
+  removeSubscriptionEntry(sub: Subscription): void {
+    const subs = this.subs;
+    if (subs === sub) {
+      this.subs = null;
+    } else if (subs instanceof Map && subs.get(sub.channel) === sub) {
+      subs.delete(sub.channel);
+      if (subs.size === 1) for (const only of subs.values()) this.subs = only;
+    }
+  }
+
+  /** A snapshot of the subscriptions (safe to iterate while removing). */
+  subscriptionList(): Subscription[] {
+    const subs = this.subs;
+    if (subs === null) return [];
+    return subs instanceof Map ? [...subs.values()] : [subs];
   }
 }
 

@@ -57,6 +57,43 @@ test('a consumer that stops reading is closed with 3008 while another keeps rece
   assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1));
 });
 
+test('a consumer fed far faster than the sweep period allows still gets 3008, not the hard close', async (t) => {
+  // The sweep is out of the picture (one minute): only the check that follows the channel's
+  // flushes can see the buffer cross the soft limit before uWS's hard limit (1 MiB above it).
+  const g = await startTestGateway(
+    { client: { queue_max_size: 262144 }, channel: { without_namespace: { ...open, history_size: 100000, history_ttl: '600s' } } },
+    { slowSweepMs: 60_000 },
+  );
+  t.after(() => g.close());
+  const slow = await RawClient.open(g.url);
+  t.after(() => slow.close());
+  assert.ok((await slow.connect(await token({ sub: 'slow' }))).connect);
+  slow.send([{ id: 2, subscribe: { channel: 'feed' } }]);
+  assert.ok((await slow.reply(2)).subscribe);
+  const fast = await RawClient.open(g.url);
+  t.after(() => fast.close());
+  assert.ok((await fast.connect(await token({ sub: 'fast' }))).connect);
+  fast.send([{ id: 2, subscribe: { channel: 'feed' } }]);
+  assert.ok((await fast.reply(2)).subscribe);
+
+  (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const pad = 'x'.repeat(16_384);
+  let n = 0;
+  // Unpaced: 50 × 16 KB per event-loop turn, as fast as this machine publishes (tens of MB/s).
+  for (let batch = 0; batch < 400 && g.gateway.metrics.slowDisconnects === 0 && slow.closeCode === 0; batch++) {
+    for (let i = 0; i < 50; i++) void g.publish('feed', { n: ++n, pad });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  const closed = await slow.waitClosed(20_000);
+  assert.deepEqual({ code: closed.code, reason: closed.reason }, { code: 3008, reason: 'slow' }, `after ${n} publications`);
+  assert.equal(g.gateway.metrics.slowDisconnects, 1);
+  // The other subscriber got every publication.
+  const pubs = (): number[] => fast.replies.items.filter((r) => r.push?.pub).map((r) => JSON.parse(new TextDecoder().decode(r.push!.pub!.data)).n as number);
+  await waitFor(() => pubs().length === n, { what: `all ${n} publications at the fast client`, timeoutMs: 20_000 });
+  assert.deepEqual(pubs(), Array.from({ length: n }, (_, i) => i + 1));
+});
+
 for (const [format, garbage] of [
   ['json', '{"id":1,'],
   ['protobuf', new Uint8Array([0x05, 0xff, 0xff])],

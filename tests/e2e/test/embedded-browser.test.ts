@@ -3,6 +3,9 @@
 // backend publish with the printed key appears too, and the page asks nothing of any other origin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { withDeadline } from '@rotor/testkit';
@@ -17,6 +20,23 @@ interface Tab {
   /** Requests that left the server's origin, and page errors / console errors (CSP violations included). */
   foreign: string[];
   errors: string[];
+}
+
+/** Chromium with a fresh profile; closed, then its profile removed, when the test ends. */
+async function launchChromium(t: { after(fn: () => Promise<void>): void }): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'rotor-chromium-'));
+  let browser: BrowserContext | null = null;
+  // One hook, so the profile goes only after the browser stopped writing into it.
+  t.after(async () => {
+    try {
+      if (browser !== null) await withDeadline(browser.close(), 30_000, 'Chromium to close');
+    } finally {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    }
+  });
+  // Playwright's own launch timeout: on expiry it kills the browser it started.
+  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  return browser;
 }
 
 async function openTab(browser: BrowserContext, url: string, origin: string): Promise<Tab> {
@@ -39,13 +59,7 @@ test('demo page: two tabs exchange a message; a backend publish reaches both; no
   const rotor = await startRotor(t, { args: ['start', '--port', '0'], cwd: tempDir(t) });
   const banner = parseDevBanner(rotor.stdout);
 
-  const profile = tempDir(t, 'rotor-chromium-');
-  const browser = await withDeadline(
-    chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
-    60_000,
-    'Chromium to start',
-  );
-  t.after(() => withDeadline(browser.close(), 30_000, 'Chromium to close'));
+  const browser = await launchChromium(t);
 
   const origin = rotor.httpUrl;
   const a = await openTab(browser, `${origin}/`, origin);
@@ -131,12 +145,7 @@ test('demo page with a real configuration: asks for a token from `rotor gentoken
     }),
   );
 
-  const browser = await withDeadline(
-    chromium.launchPersistentContext(tempDir(t, 'rotor-chromium-'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
-    60_000,
-    'Chromium to start',
-  );
-  t.after(() => withDeadline(browser.close(), 30_000, 'Chromium to close'));
+  const browser = await launchChromium(t);
 
   const origin = rotor.httpUrl;
   const tabs: Tab[] = [];

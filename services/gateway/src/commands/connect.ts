@@ -101,7 +101,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
 
   let prepared: Prepared[] = [];
   if (subs.length > 0) {
-    s.subs = new Map(subs.map((sub) => [sub.channel, sub]));
+    for (const sub of subs) s.addSubscription(sub);
     const hints = req.subs;
     try {
       prepared = await Promise.all(
@@ -146,7 +146,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   for (let i = 0; i < subs.length; i++) {
     const sub = subs[i]!;
     if (s.closed) return;
-    if (s.subs?.get(sub.channel) !== sub) continue;
+    if (s.subscription(sub.channel) !== sub) continue;
     if (establish(s, sub, prepared[i]!) === JoinOutcome.insufficient) {
       s.disconnect(Disconnects.insufficientState);
       return;

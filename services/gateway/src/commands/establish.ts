@@ -53,7 +53,7 @@ export class SubscribeCancelled extends Error {
 }
 
 /**
- * Phase 1. `sub` must already be in `s.subs`. Throws RotorError (or anything, = internal), or
+ * Phase 1. `sub` must already be one of the session's subscriptions. Throws RotorError (or anything, = internal), or
  * SubscribeCancelled when the connection went away meanwhile (nothing to answer then).
  */
 export async function prepare(s: Session, sub: Subscription, opts: PrepareOptions): Promise<Prepared> {
@@ -169,7 +169,7 @@ export function establish(s: Session, sub: Subscription, prepared: Prepared): Jo
  */
 export function removeSubscription(s: Session, sub: Subscription, socketOpen: boolean): void {
   const gw = s.gw;
-  if (s.subs?.get(sub.channel) === sub) s.subs.delete(sub.channel);
+  s.removeSubscriptionEntry(sub);
   if (sub.hub !== null) {
     gw.hub.leave(sub.hub, sub, socketOpen);
     sub.hub = null;

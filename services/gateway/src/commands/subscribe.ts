@@ -26,7 +26,7 @@ export function handleSubscribe(s: Session, id: number, req: SubscribeRequest): 
     return undefined;
   }
   if (channel.length > gw.rules.maxLength) return reject(s, id, Errors.badRequest);
-  if (s.subs?.has(channel) === true) return reject(s, id, Errors.alreadySubscribed);
+  if (s.subscription(channel) !== undefined) return reject(s, id, Errors.alreadySubscribed);
   if (s.subscriptionCount >= gw.config.client.channelLimit) return reject(s, id, Errors.limitExceeded);
   const resolved = gw.rules.resolve(channel);
   if (!resolved.ok) return reject(s, id, resolved.error);
@@ -113,7 +113,7 @@ async function subscribe(
   const sub = new Subscription(s, rc.channel, ns, flags);
   sub.chanInfo = claims?.info;
   sub.expireAt = expireAt;
-  (s.subs ??= new Map()).set(rc.channel, sub);
+  s.addSubscription(sub);
 
   const recover = recoverable && req.recover === true ? { offset: req.offset ?? 0, epoch: req.epoch ?? '' } : null;
   let prepared;
@@ -131,7 +131,7 @@ async function subscribe(
     s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
     return;
   }
-  if (s.closed || s.subs?.get(rc.channel) !== sub) return;
+  if (s.closed || s.subscription(rc.channel) !== sub) return;
   s.reply(id, { subscribe: prepared.result });
   // The reply must be on the wire before the channel's first publication.
   s.flushOut();

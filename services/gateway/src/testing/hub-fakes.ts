@@ -43,7 +43,6 @@ export class FakeSink implements TopicSink {
 export class Member implements HubMember {
   hubState: MemberState = MemberState.none;
   heldFrom = 0;
-  waitOffset = 0;
   readonly frames: string[] = [];
   constructor(
     private readonly sink: FakeSink,
@@ -61,6 +60,11 @@ export class Member implements HubMember {
   }
   sendFrame(frame: Uint8Array): void {
     this.frames.push(dec.decode(frame));
+  }
+  /** Slow-consumer checks the hub asked for. */
+  slowChecks = 0;
+  checkSlow(): void {
+    this.slowChecks++;
   }
   /** Every message received, in order. */
   get messages(): string[] {
