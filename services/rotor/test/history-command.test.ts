@@ -32,7 +32,7 @@ test('rotor history: bad shard arguments are usage errors', async () => {
 test('rotor history serves its shard, takes the ordinal from HOSTNAME, and stops on SIGTERM', async () => {
   await using server = await startNatsServer({ jetstream: true });
   const child = spawn(process.execPath, ['--import', tsx, main, 'history', '--shards', '1'], {
-    env: { PATH: process.env['PATH'] ?? '', HOSTNAME: 'rotor-history-0', ROTOR_NATS_URL: server.url },
+    env: { PATH: process.env['PATH'] ?? '', HOSTNAME: 'rotor-history-0', ROTOR_NATS_URL: server.url, ROTOR_HISTORY_HTTP_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

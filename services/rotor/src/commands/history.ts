@@ -105,6 +105,8 @@ async function startHistoryRole(config: Readonly<RotorConfig>, log: Logger, ctx:
     address: config.httpServer.address,
     port: config.rotor.history.httpPort,
     registry: config.prometheus.enabled ? registry : null,
+    // Two shards on one machine must not share a probe port (a probe would reach either).
+    exclusive: true,
     ready: () => {
       if (session === null) return { ok: false, reason: 'waiting for nats' };
       if (handle === null) return { ok: false, reason: 'starting' };

@@ -22,6 +22,8 @@ export interface ProbeServerOptions {
   registry?: Registry | null;
   /** Answer every other path with 503 (the stand-in) instead of 404. */
   unavailableElsewhere?: string;
+  /** Refuse a port another process listens on (no SO_REUSEPORT): one shard, one probe port. */
+  exclusive?: boolean;
 }
 
 export interface ProbeServer {
@@ -72,8 +74,10 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
       if (t === false) reject(new Error(`could not listen on ${opts.address || '*'}:${opts.port}`));
       else resolve(t);
     };
-    if (opts.address === '') app.listen(opts.port, onListen);
-    else app.listen(opts.address, opts.port, onListen);
+    // uWS listens with SO_REUSEPORT unless told LIBUS_LISTEN_EXCLUSIVE_PORT (1).
+    const flags = opts.exclusive === true ? 1 : 0;
+    if (opts.address === '') app.listen(opts.port, flags, onListen);
+    else app.listen(opts.address, opts.port, flags, onListen);
   });
   const port = uws.us_socket_local_port(token as never);
   let closed = false;
