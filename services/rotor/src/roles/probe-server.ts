@@ -74,10 +74,12 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
       if (t === false) reject(new Error(`could not listen on ${opts.address || '*'}:${opts.port}`));
       else resolve(t);
     };
-    // uWS listens with SO_REUSEPORT unless told LIBUS_LISTEN_EXCLUSIVE_PORT (1).
+    // uWS listens with SO_REUSEPORT unless told LIBUS_LISTEN_EXCLUSIVE_PORT (1). The native listen
+    // takes (host, port, options, cb) too; the bundled .d.ts only declares (port, options, cb).
     const flags = opts.exclusive === true ? 1 : 0;
-    if (opts.address === '') app.listen(opts.port, flags, onListen);
-    else app.listen(opts.address, opts.port, flags, onListen);
+    const listen = app.listen as unknown as (...args: unknown[]) => TemplatedApp;
+    if (opts.address === '') listen.call(app, opts.port, flags, onListen);
+    else listen.call(app, opts.address, opts.port, flags, onListen);
   });
   const port = uws.us_socket_local_port(token as never);
   let closed = false;
