@@ -98,6 +98,7 @@ export class ClusterSupervisor {
     const pidFile = join(this.plan.dir, 'cluster', 'nats.pid');
     const leftover = killLeftoverServer(pidFile, this.storeDir);
     if (leftover !== null) this.log.warn('killed a nats-server left over by an earlier run', { pid: leftover });
+    await this.refuseTakenPorts();
     rmSync(join(this.plan.dir, 'cluster'), { recursive: true, force: true });
     mkdirSync(this.storeDir, { recursive: true });
     mkdirSync(this.portsDir, { recursive: true });
@@ -158,6 +159,25 @@ export class ClusterSupervisor {
     const pids: Record<string, number> = {};
     for (const p of this.processes) if (p.pid !== null) pids[p.name] = p.pid;
     return { httpPort, apiPort: apiUp.httpPort, grpcPort: apiUp.grpcPort, natsUrl, pids };
+  }
+
+  /**
+   * Fixed ports something already answers on: another cluster's gateways would even share theirs
+   * with ours (SO_REUSEPORT), splitting clients between two clusters. Refuse up front instead.
+   */
+  private async refuseTakenPorts(): Promise<void> {
+    const c = this.plan.config;
+    const ports: Array<[string, number, string]> = [
+      ['nats-server', this.plan.natsPort, 'rotor.nats.url'],
+      ['the gateways', c.httpServer.port, 'http_server.port'],
+      ['the api', c.rotor.apiPort, 'rotor.api_port'],
+      ...(c.grpcApi.enabled ? [['gRPC', c.grpcApi.port, 'grpc_api.port'] as [string, number, string]] : []),
+    ];
+    for (const [what, port, key] of ports) {
+      if (port !== 0 && (await acceptsConnections(port))) {
+        throw new Error(`port ${port} (${key}, for ${what}) is already in use — another Rotor or nats-server? Stop it, or choose another port (0 = a free one)`);
+      }
+    }
   }
 
   private add(spec: ProcessSpec): ManagedProcess {
