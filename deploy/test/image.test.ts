@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import { ROTOR_NODE_FLAGS } from '../../services/rotor/src/node-flags.ts';
 import { asRecord, readJson, readText, readYaml, repoPath, repoRoot } from './repo.ts';
 
 const dockerfile = readText('deploy/Dockerfile');
@@ -42,7 +43,7 @@ test('Dockerfile: frozen, production-only install; entry point, command, ports, 
   const runs = instruction('RUN').join('\n');
   assert.match(runs, /pnpm fetch --prod/);
   assert.match(runs, /pnpm install --offline --frozen-lockfile --prod/);
-  assert.deepEqual(JSON.parse(instruction('ENTRYPOINT')[0] ?? 'null'), ['node', '--import', 'tsx', 'services/rotor/src/main.ts']);
+  assert.deepEqual(JSON.parse(instruction('ENTRYPOINT')[0] ?? 'null'), ['node', ...ROTOR_NODE_FLAGS, '--import', 'tsx', 'services/rotor/src/main.ts']);
   assert.deepEqual(JSON.parse(instruction('CMD')[0] ?? 'null'), ['start', '--dev']);
   assert.ok(instruction('ENV').includes('ROTOR_HTTP_SERVER_ADDRESS=0.0.0.0'), 'containers listen on all interfaces');
   assert.deepEqual(instruction('EXPOSE'), ['8000 9000 10000']);

@@ -4,6 +4,8 @@ import { DEFAULT_RESULTS_DIR, runScenario } from './bench.ts';
 import { defaultWorkers } from './scenarios/fanout/run.ts';
 import { listTargets } from './targets/index.ts';
 import { configureNatsServer } from './targets/nats/target.ts';
+import { configureRotorNodeFlags, rotorNodeFlags } from './targets/rotor/config.ts';
+import { configureRotorCluster } from './targets/rotor-cluster/target.ts';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -17,11 +19,13 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (parsed.help) {
-    process.stdout.write(HELP.replace('%TARGETS%', listTargets().map((t) => t.name).join(',')));
+    process.stdout.write(HELP.replace('%TARGETS%', listTargets().map((t) => t.name).join(',')).replace('%ROTOR_FLAGS%', rotorNodeFlags().join(' ') || 'none'));
     return 0;
   }
   const cfg = { ...parsed.config, outDir: argv.includes('--no-json') ? null : (parsed.config.outDir ?? DEFAULT_RESULTS_DIR) };
   if (cfg.natsServer) configureNatsServer(cfg.natsServer);
+  configureRotorNodeFlags(cfg.rotorFlags);
+  configureRotorCluster({ gateways: cfg.clusterGateways, shards: cfg.clusterShards });
   const log = cfg.quiet ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
   const command = `pnpm bench ${argv.join(' ')}`;
   let failures = 0;

@@ -66,7 +66,7 @@ function ratiosOf<T extends { target: string }>(rows: T[], subjects: ReadonlySet
 export function computeRatios(scenario: ScenarioName, results: AnyResult[], subjects: ReadonlySet<string>): Ratio[] {
   switch (scenario) {
     case 'fanout':
-      return ratiosOf(ok<FanoutResult>(results), subjects, (r) => `W=${r.window}`, [
+      return ratiosOf(ok<FanoutResult>(results), subjects, fanoutPhase, [
         { name: 'delivered/s', get: (r) => r.deliveredPerSecond, higherIsBetter: true },
         { name: 'deliveries per server CPU-s', get: (r) => r.deliveriesPerServerCpuSecond, higherIsBetter: true },
         { name: 'p99 latency', get: (r) => r.latencyUs.p99, higherIsBetter: false },
@@ -83,6 +83,11 @@ export function computeRatios(scenario: ScenarioName, results: AnyResult[], subj
   }
 }
 
+/** A fanout phase's name: "W=32" (closed loop) or "rate 50%" (fixed rate). */
+export function fanoutPhase(r: FanoutResult): string {
+  return r.rate === undefined ? `W=${r.window}` : `rate ${r.rateSpec ?? fmtRate(r.rate)}`;
+}
+
 function skippedLines(results: AnyResult[]): string {
   const lines = results.filter(isSkipped).map((r) => `  ${r.target}: ${r.skipped}`);
   return lines.length ? `\nskipped:\n${lines.join('\n')}` : '';
@@ -94,6 +99,14 @@ function processBreakdown(rows: { name: string; server: { label: string; cpuPerc
   if (multi.length === 0) return '';
   const lines = multi.map((r) => `  ${r.name}: ${r.server.map((p) => `${p.label} ${fmtPct(p.cpuPercent)} ${fmtBytes(p.rssBytes)}`).join(', ')}`);
   return `\nserver processes (cpu, rss):\n${lines.join('\n')}`;
+}
+
+/** Fixed-rate phases that could not keep their schedule (the window or the server held them back). */
+function rateNotes(rows: FanoutResult[]): string {
+  const late = rows.filter((r) => r.rate !== undefined && r.seconds > 0 && r.published / r.seconds < 0.97 * r.rate);
+  if (late.length === 0) return '';
+  const lines = late.map((r) => `  ${r.target} ${fanoutPhase(r)}: published ${fmtRate(r.published / r.seconds)}/s of ${fmtRate(r.rate!)}/s scheduled`);
+  return `\nfixed rate not reached (latency includes the wait):\n${lines.join('\n')}`;
 }
 
 function lossCell(r: FanoutResult): string {
@@ -114,7 +127,7 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
     case 'fanout': {
       const rows = ok<FanoutResult>(results).map((r) => [
         r.target,
-        String(r.window),
+        r.rate === undefined ? String(r.window) : `${fmtRate(r.rate)}/s`,
         fmtRate(r.deliveredPerSecond),
         fmtUs(r.latencyUs.p50),
         fmtUs(r.latencyUs.p99),
@@ -128,7 +141,8 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
       ]);
       return (
         table(['target', 'W', 'deliv/s', 'p50', 'p99', 'p99.9', 'srv cpu', 'deliv/cpu-s', 'srv rss', 'gen cpu', 'msg/frame', 'loss'], rows) +
-        processBreakdown(ok<FanoutResult>(results).map((r) => ({ name: `${r.target} W=${r.window}`, server: r.server }))) +
+        processBreakdown(ok<FanoutResult>(results).map((r) => ({ name: `${r.target} ${fanoutPhase(r)}`, server: r.server }))) +
+        rateNotes(ok<FanoutResult>(results)) +
         skippedLines(results)
       );
     }

@@ -52,6 +52,31 @@ test('fanout: 10 subscribers, 200 messages per window, no loss, both windows rep
   }
 });
 
+test('fanout --rate: a fixed-rate phase keeps its schedule and stamps the due time', async () => {
+  const cfg = config(['fanout', '--targets', 'uws', '--subs', '10', '--pubs', '2', '--rate', '2000', '--messages', '300', '--window', '64', '--warmup', '0'], null);
+  const run = await runScenario('fanout', cfg, quiet);
+  const rows = run.report.results as FanoutResult[];
+  assert.equal(rows.length, 1, 'an absolute rate runs only the fixed-rate phase');
+  const [r] = rows;
+  assert.ok(r);
+  assert.equal(r.rate, 2000);
+  assert.equal(r.rateSpec, '2.0k/s');
+  assert.equal(r.published, 300);
+  assert.equal(r.delivered, 300 * 10);
+  assert.deepEqual(r.loss, { lost: 0, subscribersWithLoss: 0, duplicates: 0, disorder: 0, malformed: 0, disconnected: 0 });
+  // 300 publications at 2000/s take 150 ms: the phase cannot have been much faster.
+  assert.ok(r.seconds >= 0.14, `phase took ${r.seconds} s`);
+  assert.match(run.text, /uws\s+2\.0k\/s\s/);
+
+  const pct = await runScenario('fanout', config(['fanout', '--targets', 'uws', '--subs', '5', '--pubs', '1', '--rate', '25%', '--messages', '200', '--window', '16', '--warmup', '0'], null), quiet);
+  const phases = pct.report.results as FanoutResult[];
+  assert.deepEqual(phases.map((p) => p.rateSpec ?? `W=${p.window}`), ['W=16', '25%']);
+  const [closed, fixed] = phases;
+  assert.ok(closed && fixed);
+  const peak = closed.published / closed.seconds;
+  assert.ok(Math.abs(fixed.rate! - peak / 4) < 1e-6 * peak, `${fixed.rate} is a quarter of ${peak}`);
+});
+
 test('idle: 200 connections, a per-connection figure from settled RSS', async () => {
   const cfg = config(['idle', '--targets', 'uws', '--conns', '200', '--per-process', '100', '--settle', '3s'], null);
   const run = await runScenario('idle', cfg, quiet);
@@ -96,11 +121,12 @@ test('the CLI prints help, and refuses bad flags with exit code 2', async () => 
   const help = await run(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: pnpm bench <scenario>/);
-  assert.match(help.stdout, /rotor,uws,socketio,nats/);
+  assert.match(help.stdout, /rotor,rotor-cluster,uws,socketio,nats/);
+  assert.match(help.stdout, /--rotor-flags=FLAGS .*\(--max-semi-space-size=\d+\)/s);
   const bad = await run(['fanout', '--subs', 'many']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--subs must be an integer/);
   const unknown = await run(['fanout', '--targets', 'nope', '--no-json']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown target "nope" \(known: rotor, uws, socketio, nats\)/);
+  assert.match(unknown.stderr, /unknown target "nope" \(known: rotor, rotor-cluster, uws, socketio, nats\)/);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCli, parseDuration, UsageError } from './options.ts';
+import { parseCli, parseDuration, parseRate, UsageError } from './options.ts';
 
 test('durations', () => {
   assert.equal(parseDuration('10s'), 10_000);
@@ -50,4 +50,27 @@ test('bad flags are usage errors', () => {
   ]) {
     assert.throws(() => parseCli(argv, 1), UsageError, argv.join(' '));
   }
+});
+
+test('--rate: publications per second or a percentage of the peak', () => {
+  assert.equal(parseRate(undefined), null);
+  assert.deepEqual(parseRate('2000'), { perSecond: 2000 });
+  assert.deepEqual(parseRate('1500/s'), { perSecond: 1500 });
+  assert.deepEqual(parseRate('50%'), { peakFraction: 0.5 });
+  for (const bad of ['0', '-5', 'fast', '150%', '0%', '1e9']) assert.throws(() => parseRate(bad), UsageError, bad);
+  const r = parseCli(['fanout', '--rate', '50%'], 1);
+  assert.ok(!r.help && r.config.rate !== null && 'peakFraction' in r.config.rate);
+});
+
+test('--rotor-flags replaces the launch flags (empty: none); cluster shape', () => {
+  const r = parseCli(['fanout', '--rotor-flags=--cpu-prof  --max-semi-space-size=16', '--cluster-gateways', '3'], 1);
+  assert.ok(!r.help);
+  if (r.help) return;
+  assert.deepEqual(r.config.rotorFlags, ['--cpu-prof', '--max-semi-space-size=16']);
+  assert.equal(r.config.clusterGateways, 3);
+  assert.equal(r.config.clusterShards, 2);
+  const none = parseCli(['fanout', '--rotor-flags='], 1);
+  assert.ok(!none.help && none.config.rotorFlags?.length === 0);
+  const dflt = parseCli(['fanout'], 1);
+  assert.ok(!dflt.help && dflt.config.rotorFlags === null);
 });

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_PAYLOAD_SIZE, MIN_PAYLOAD_SIZE } from '../lib/payload.ts';
 import type { ScenarioName } from '../target.ts';
+import type { RateSpec } from '../scenarios/fanout/run.ts';
 
 export const SCENARIOS: readonly ScenarioName[] = ['fanout', 'idle', 'connect', 'publish'];
 
@@ -19,6 +20,7 @@ export interface BenchConfig {
   subChannels: number;
   publishers: number;
   windows: number[];
+  rate: RateSpec | null;
   messages: number;
   workers: number;
   stallTimeoutMs: number;
@@ -36,6 +38,10 @@ export interface BenchConfig {
   outDir: string | null;
   quiet: boolean;
   natsServer: string | null;
+  /** Node flags for Rotor processes; null: the launch defaults (ROTOR_NODE_FLAGS). */
+  rotorFlags: string[] | null;
+  clusterGateways: number;
+  clusterShards: number;
 }
 
 export const HELP = `Usage: pnpm bench <scenario> [options]
@@ -58,6 +64,11 @@ Common:
   --no-json              do not write a JSON report
   --quiet                no per-second progress lines
   --nats-server PATH     nats-server binary (default: /usr/bin, /usr/local/bin, /usr/sbin)
+  --rotor-flags=FLAGS    node flags of Rotor processes, space-separated, replacing the launch
+                         defaults (%ROTOR_FLAGS%); empty for none. With "=", as the flags start
+                         with dashes: "--rotor-flags=--cpu-prof --cpu-prof-dir=DIR"
+  --cluster-gateways N   gateway processes of rotor-cluster (default 2)
+  --cluster-shards N     history shards of rotor-cluster (default 2)
 
 fanout:
   --subs N               subscribers (default 1000, at most 19000)
@@ -65,6 +76,9 @@ fanout:
   --sub-channels K       channels per subscriber (default 1)
   --pubs N               publishers (default 4)
   --window LIST          flow-control windows, one phase each (default 32,256)
+  --rate R               a fixed-rate phase: R publications/s over all publishers (only that phase,
+                         in-flight capped by the largest window), or P% — after the windows' phases,
+                         P % of the best publish rate they reached (latency at part load)
   --messages N           per-phase cap on published messages (default 0: time only)
   --workers N            subscriber worker threads (default: cores − 1, at least 1)
   --stall-timeout TIME   end a phase when nothing is delivered this long (default 5s)
@@ -107,6 +121,20 @@ function list(text: string | undefined): string[] {
   return text === undefined ? [] : text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+/** "2000" (publications/s) or "50%" (of the peak of the closed-loop phases); undefined → null. */
+export function parseRate(text: string | undefined): RateSpec | null {
+  if (text === undefined) return null;
+  const m = /^(\d+(?:\.\d+)?)(%|\/s)?$/.exec(text.trim());
+  const v = m ? Number(m[1]) : Number.NaN;
+  if (!m || !(v > 0)) throw new UsageError(`--rate must be a positive number of publications per second or a percentage (e.g. 2000, 50%), got "${text}"`);
+  if (m[2] === '%') {
+    if (v > 100) throw new UsageError(`--rate ${text}: a percentage of the peak is at most 100%`);
+    return { peakFraction: v / 100 };
+  }
+  if (v > 10_000_000) throw new UsageError(`--rate ${text}: at most 10000000 publications per second`);
+  return { perSecond: v };
+}
+
 export type Parsed = { help: true } | { help: false; config: BenchConfig };
 
 export function parseCli(argv: readonly string[], defaultWorkers: number): Parsed {
@@ -127,11 +155,15 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
         'no-json': { type: 'boolean' },
         quiet: { type: 'boolean' },
         'nats-server': { type: 'string' },
+        'rotor-flags': { type: 'string' },
+        'cluster-gateways': { type: 'string' },
+        'cluster-shards': { type: 'string' },
         subs: { type: 'string' },
         channels: { type: 'string' },
         'sub-channels': { type: 'string' },
         pubs: { type: 'string' },
         window: { type: 'string' },
+        rate: { type: 'string' },
         messages: { type: 'string' },
         workers: { type: 'string' },
         'stall-timeout': { type: 'string' },
@@ -162,6 +194,7 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
   const windows = v.window === undefined ? [32, 256] : list(v.window).map((w) => int('window', w, 0, 1, 1_000_000));
   if (windows.length === 0) throw new UsageError('--window needs at least one value');
   const subscribers = int('subs', v.subs, 1000, 1, 19_000);
+  const rate = parseRate(v.rate);
   const channels = int('channels', v.channels, 1, 1, 1 << 24);
   const subChannels = int('sub-channels', v['sub-channels'], 1, 1, 10_000);
   if (subChannels > channels) throw new UsageError('--sub-channels cannot exceed --channels');
@@ -182,6 +215,7 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
       subChannels,
       publishers: int('pubs', v.pubs, 4, 1, 65_535),
       windows,
+      rate,
       messages: int('messages', v.messages, 0, 0, 2 ** 31 - 1),
       workers: int('workers', v.workers, defaultWorkers, 1, 64),
       stallTimeoutMs: parseDuration(v['stall-timeout'] ?? '5s'),
@@ -196,6 +230,9 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
       outDir: v['no-json'] ? null : (v.out ?? null),
       quiet: v.quiet ?? false,
       natsServer: v['nats-server'] ?? null,
+      rotorFlags: v['rotor-flags'] === undefined ? null : v['rotor-flags'].split(/\s+/).filter((f) => f.length > 0),
+      clusterGateways: int('cluster-gateways', v['cluster-gateways'], 2, 1, 16),
+      clusterShards: int('cluster-shards', v['cluster-shards'], 2, 1, 64),
     },
   };
 }

@@ -3,20 +3,66 @@
 // sending `{ type: 'ready', port }` over IPC once it listens. Every child is killed if the harness
 // exits without stopping it.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const live = new Set<ChildProcess>();
+/** Grandchildren (a cluster's processes, started by its supervisor): pid → a string their
+ *  command line contains (guards against a recycled pid). */
+const livePids = new Map<number, string>();
 let exitHookInstalled = false;
 
-function track(child: ChildProcess): void {
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+    for (const [pid, marker] of livePids) killIfOurs(pid, marker, 'SIGKILL');
+  });
+}
+
+/** Kills `child` with SIGKILL if the harness exits while it still runs. */
+export function trackChild(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
+  installExitHook();
+}
+
+/** Sends a signal to a pid; false when it no longer exists. */
+export function killPid(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
   }
+}
+
+/** Signals `pid` only while its command line contains `marker`; false when it is gone (or not ours). */
+export function killIfOurs(pid: number, marker: string, signal: NodeJS.Signals): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+  return cmdline.includes(marker) && killPid(pid, signal);
+}
+
+/**
+ * A process started on our behalf by a child (e.g. nats-server under `rotor cluster`), whose
+ * command line contains `marker`: SIGKILLed if the harness exits while it is still tracked.
+ * `untrackPid` once it is known to be gone.
+ */
+export function trackPid(pid: number, marker: string): void {
+  livePids.set(pid, marker);
+  installExitHook();
+}
+
+export function untrackPid(pid: number): void {
+  livePids.delete(pid);
 }
 
 export const TSX_IMPORT = import.meta.resolve('tsx');
@@ -28,8 +74,8 @@ export interface ChildHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-function handle(child: ChildProcess, state: { stopping: boolean } = { stopping: false }): ChildHandle {
-  track(child);
+/** A stop handle for a tracked child; `stop()` waits `defaultGraceMs` before SIGKILL. */
+export function childHandle(child: ChildProcess, defaultGraceMs = 3000, state: { stopping: boolean } = { stopping: false }): ChildHandle {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
@@ -37,7 +83,7 @@ function handle(child: ChildProcess, state: { stopping: boolean } = { stopping: 
   return {
     child,
     pid: child.pid ?? -1,
-    async stop(graceMs = 3000) {
+    async stop(graceMs = defaultGraceMs) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       state.stopping = true;
       child.kill('SIGTERM');
@@ -58,7 +104,8 @@ export async function forkServer(
     execArgv: ['--import', TSX_IMPORT],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const h = handle(child);
+  trackChild(child);
+  const h = childHandle(child);
   try {
     const ready = await new Promise<{ port: number; extra: Record<string, number | string> }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${moduleUrl} did not report ready within ${timeoutMs} ms`)), timeoutMs);
@@ -97,7 +144,8 @@ export function spawnProcess(command: string, args: string[]): ChildHandle {
     // Some servers (nats-server) exit non-zero on SIGTERM: only an unexpected exit is worth a word.
     if (!state.stopping && code !== 0 && code !== null && signal === null) process.stderr.write(`${command} exited with code ${code}: ${stderr}\n`);
   });
-  return handle(child, state);
+  trackChild(child);
+  return childHandle(child, 3000, state);
 }
 
 /** For server scripts: report the listening port (and any other ports) to the parent. */

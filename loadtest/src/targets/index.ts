@@ -3,6 +3,7 @@
 import type { TargetFactory } from '../target.ts';
 import { natsTarget } from './nats/target.ts';
 import { rotorTarget } from './rotor/target.ts';
+import { rotorClusterTarget } from './rotor-cluster/target.ts';
 import { socketIoTarget } from './socketio/target.ts';
 import { uwsTarget } from './uws/target.ts';
 
@@ -22,6 +23,7 @@ export function listTargets(): TargetFactory[] {
 }
 
 registerTarget(rotorTarget);
+registerTarget(rotorClusterTarget);
 registerTarget(uwsTarget);
 registerTarget(socketIoTarget);
 registerTarget(natsTarget);

@@ -5,3 +5,4 @@ export { loadCliConfig } from './config.ts';
 export { commands } from './commands/index.ts';
 export { startEmbedded } from './embedded/server.ts';
 export type { EmbeddedOptions, EmbeddedServer } from './embedded/server.ts';
+export { ROTOR_NODE_FLAGS } from './node-flags.ts';

@@ -29,9 +29,22 @@ import {
   type ToWorker,
 } from './shared.ts';
 
+/**
+ * A fixed-rate (open-loop) phase: publications are sent on a schedule, each stamped with the time
+ * it was due (so a publisher held back by the window or the server still counts the wait).
+ * `perSecond`: publications per second over all publishers; `peakFraction`: that fraction of the
+ * best publish rate the target reached in the closed-loop phases of the same run.
+ */
+export type RateSpec = { perSecond: number } | { peakFraction: number };
+
 export interface FanoutOptions extends CommonOptions, FanoutShape {
-  /** One measurement phase per window, in order. */
+  /** One closed-loop measurement phase per window, in order. */
   windows: number[];
+  /**
+   * A fixed-rate phase after the closed-loop ones (null: none). With `perSecond` the closed-loop
+   * phases are skipped; the largest window caps what may be in flight.
+   */
+  rate?: RateSpec | null;
   /** Per-phase cap on published messages (0: bounded by time only). */
   messages: number;
   /** Subscriber worker threads. */
@@ -47,6 +60,10 @@ export interface FanoutResult {
   target: string;
   format: string;
   window: number;
+  /** Fixed-rate phase: the scheduled publications per second (0: closed loop). */
+  rate?: number;
+  /** How the rate was asked for: e.g. "50%" of the peak, or "1000/s". */
+  rateSpec?: string;
   subscribers: number;
   channels: number;
   subChannels: number;
@@ -131,6 +148,9 @@ class Publisher {
   private cursor = 0;
   private readonly seq: Int32Array;
   private blockedOnDrain = false;
+  /** Fixed-rate mode: µs between this publisher's publications (0: closed loop), next due time. */
+  periodUs = 0;
+  nextDueUs = 0;
 
   constructor(
     readonly index: number,
@@ -142,13 +162,17 @@ class Publisher {
     this.seq = new Int32Array(channels.length);
   }
 
-  /** Sends what the window and the budget allow (at most MAX_BURST); returns how many. */
-  pump(s: Shared, window: number, budget: { remaining: number }, kick: () => void): number {
+  /**
+   * Sends what the window and the budget allow (at most MAX_BURST) — in fixed-rate mode only the
+   * publications due by `nowUs`; returns how many.
+   */
+  pump(s: Shared, window: number, budget: { remaining: number }, kick: () => void, now = 0): number {
     if (this.blockedOnDrain) return 0;
     const n = this.channels.length;
+    const fixed = this.periodUs > 0;
     let sent = 0;
     let blocked = 0;
-    while (blocked < n && budget.remaining > 0 && sent < MAX_BURST) {
+    while (blocked < n && budget.remaining > 0 && sent < MAX_BURST && (!fixed || this.nextDueUs <= now)) {
       const i = this.cursor;
       this.cursor = i + 1 === n ? 0 : i + 1;
       const c = this.channels[i]!;
@@ -162,7 +186,12 @@ class Publisher {
       blocked = 0;
       const seq = (this.seq[i] = this.seq[i]! + 1);
       const payload = Buffer.from(this.template);
-      stampPayload(payload, 0, c, this.index, seq, nowUs());
+      let stamp: number;
+      if (fixed) {
+        stamp = this.nextDueUs;
+        this.nextDueUs += this.periodUs;
+      } else stamp = nowUs();
+      stampPayload(payload, 0, c, this.index, seq, stamp);
       this.conn.publish(this.names[i]!, payload);
       Atomics.store(s.published, c, p + 1);
       sent++;
@@ -299,14 +328,34 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Fano
       publishers.push(new Publisher(j, await driver.publisher(), chans, chans.map((c) => driver.channelName(c)), template));
     }
 
-    // 3. One phase per window.
+    // 3. One closed-loop phase per window, then the fixed-rate phase.
     const meter = new Meter(target.processes);
     const results: FanoutResult[] = [];
     let lossBefore: LossStats = sumLoss([]);
-    for (const window of o.windows) {
-      const r = await runPhase(name, target, o, s, workers, publishers, meter, window, lossBefore);
-      lossBefore = r.lossTotal;
-      results.push(r.result);
+    const rate = o.rate ?? null;
+    if (rate === null || 'peakFraction' in rate) {
+      for (const window of o.windows) {
+        const r = await runPhase(name, target, o, s, workers, publishers, meter, window, lossBefore, null);
+        lossBefore = r.lossTotal;
+        results.push(r.result);
+      }
+    }
+    if (rate !== null) {
+      let perSecond: number;
+      let spec: string;
+      if ('peakFraction' in rate) {
+        const peak = Math.max(0, ...results.filter((r) => r.ended !== 'stalled').map((r) => (r.seconds > 0 ? r.published / r.seconds : 0)));
+        perSecond = peak * rate.peakFraction;
+        spec = `${+(rate.peakFraction * 100).toFixed(2)}%`;
+        o.log(`[${name}] fixed-rate phase: ${spec} of the peak publish rate ${fmtRate(peak)}/s = ${fmtRate(perSecond)}/s`);
+      } else {
+        perSecond = rate.perSecond;
+        spec = `${fmtRate(perSecond)}/s`;
+      }
+      if (perSecond > 0) {
+        const r = await runPhase(name, target, o, s, workers, publishers, meter, maxWindow, lossBefore, { perSecond, spec });
+        results.push(r.result);
+      } else o.log(`[${name}] no fixed-rate phase: no closed-loop phase published anything`);
     }
     return results;
   } finally {
@@ -333,8 +382,9 @@ async function runPhase(
   meter: Meter,
   window: number,
   lossBefore: LossStats,
+  rate: { perSecond: number; spec: string } | null,
 ): Promise<{ result: FanoutResult; lossTotal: LossStats }> {
-  const tag = `[${name} W=${window}]`;
+  const tag = rate === null ? `[${name} W=${window}]` : `[${name} rate ${rate.spec}]`;
   const budget = { remaining: o.messages > 0 ? o.messages : Number.POSITIVE_INFINITY };
   const publishedAtStart = s.published.reduce((a, b) => a + b, 0);
   const start = performance.now();
@@ -390,6 +440,16 @@ async function runPhase(
       Atomics.add(s.ctrl, CTRL_WAKE, 1);
       Atomics.notify(s.ctrl, CTRL_WAKE);
     };
+    // Fixed rate: publisher j of P sends every P/rate s, the publishers staggered evenly.
+    for (const [j, p] of publishers.entries()) {
+      p.periodUs = rate === null ? 0 : (1e6 * publishers.length) / rate.perSecond;
+      p.nextDueUs = nowUs() + (p.periodUs * j) / publishers.length;
+    }
+    const nextDueMs = (): number => {
+      let due = Number.POSITIVE_INFINITY;
+      for (const p of publishers) if (p.nextDueUs < due) due = p.nextDueUs;
+      return (due - nowUs()) / 1000;
+    };
     for (;;) {
       const now = performance.now();
       if (!measureStart && now >= warmupEnd) markMeasureStart();
@@ -408,27 +468,35 @@ async function runPhase(
         break;
       }
       let sent = 0;
-      for (const p of publishers) sent += p.pump(s, window, budget, kick);
+      const t = rate === null ? 0 : nowUs();
+      for (const p of publishers) sent += p.pump(s, window, budget, kick, t);
       if (sent > 0) {
         lastProgress = now;
         // Let the sockets flush (writes are corked until the next tick) and I/O run.
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
-      // Blocked on windows: sleep until a worker raises a minimum (or 20 ms pass).
+      // Blocked on windows (or, at a fixed rate, nothing due yet): sleep until a worker raises a
+      // minimum, the next publication is due, or 20 ms pass.
       Atomics.store(s.ctrl, CTRL_WAITING, 1);
       const v = Atomics.load(s.ctrl, CTRL_WAKE);
       kicked = false;
       let again = 0;
-      for (const p of publishers) again += p.pump(s, window, budget, kick);
+      const t2 = rate === null ? 0 : nowUs();
+      for (const p of publishers) again += p.pump(s, window, budget, kick, t2);
       if (again > 0 || kicked) {
         Atomics.store(s.ctrl, CTRL_WAITING, 0);
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
-      const res = waitAsync(s.ctrl, CTRL_WAKE, v, 20);
+      // A publication already due and not sent is held back by its window: wait for a worker.
+      const due = rate === null ? 0 : nextDueMs();
+      const sleepMs = due <= 0 ? 20 : Math.min(20, due);
+      const res = waitAsync(s.ctrl, CTRL_WAKE, v, sleepMs);
       if (res.async) await res.value;
+      else await new Promise<void>((r) => setImmediate(r));
     }
+    for (const p of publishers) p.periodUs = 0;
     if (ended !== 'messages') measureEnd = snapEnd();
 
     // Drain: wait until every live subscriber has everything, or nothing moves for drainTimeout.
@@ -479,6 +547,7 @@ async function runPhase(
       target: name,
       format: target.format,
       window,
+      ...(rate === null ? {} : { rate: rate.perSecond, rateSpec: rate.spec }),
       subscribers: o.subscribers,
       channels: o.channels,
       subChannels: o.subChannels,

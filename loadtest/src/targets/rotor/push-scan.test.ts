@@ -97,3 +97,16 @@ test('json: a publication whose data is not our payload is passed as an empty sp
   scanJsonFrame(frame, 0, frame.length, { onData: (_b, s, e) => spans.push(e - s), onPing: () => undefined, onOther: () => undefined, onBroken: () => undefined });
   assert.deepEqual(spans, [0]);
 });
+
+test('json: pushes laid out differently from @rotor/proto (field order, escaped channel) take the general path', () => {
+  const lines = [
+    '{"push":{"pub":{"offset":3,"data":"p-1"},"channel":"bench.0"}}',
+    '{"push":{"channel":"a\\"b","pub":{"data":"p-2"}}}',
+    '{"push":{"channel":"c","pub":{"offset":1}}}',
+    '{"push":{"channel":"c","join":{"info":{"user":"u","client":"x"}}}}',
+  ];
+  const frame = Buffer.from(lines.join('\n'), 'latin1');
+  const { events, h } = collect();
+  scanJsonFrame(frame, 0, frame.length, h);
+  assert.deepEqual(events, ['data:"p-1"', 'data:"p-2"', 'data:', 'other']);
+});

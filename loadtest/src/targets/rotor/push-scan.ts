@@ -27,7 +27,15 @@ const NL = 0x0a;
 const PUSH_PREFIX = Buffer.from('{"push":', 'latin1');
 const PUB_KEY = Buffer.from('"pub":', 'latin1');
 const DATA_KEY = Buffer.from('"data":', 'latin1');
+/** What follows `{"push":{"channel":"<name>",` in every publication push @rotor/proto writes. */
+const PUB_DATA = Buffer.from('"pub":{"data":', 'latin1');
+const CHANNEL_PREFIX = Buffer.from('{"push":{"channel":"', 'latin1');
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+// Buffer's search for one byte (memchr): ≈ 10 ns per 250-byte line here, against ≈ 80 ns for
+// Uint8Array.prototype.indexOf and ≈ 145 ns for a JS loop. The generator's decode cost is what
+// bounds a JSON run on 2 cores, so the per-line work is kept to two of these and a few compares.
+const byteIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number, byteOffset: number) => number;
 
 function startsWithAt(buf: Uint8Array, at: number, end: number, prefix: Uint8Array): boolean {
   if (end - at < prefix.length) return false;
@@ -40,21 +48,51 @@ function indexOfIn(buf: Uint8Array, needle: Uint8Array, from: number, end: numbe
   return i >= 0 && i + needle.length <= end ? i : -1;
 }
 
+/**
+ * Fast path: where the data of a publication push starts, for the exact layout @rotor/proto writes
+ * (`{"push":{"channel":"…","pub":{"data":`); -1 when the line is laid out otherwise (the caller
+ * then searches the general way).
+ */
+function pubDataStart(buf: Uint8Array, ls: number, le: number): number {
+  if (!startsWithAt(buf, ls, le, CHANNEL_PREFIX)) return -1;
+  // The channel name: up to its closing quote (an escaped quote sends the line to the slow path).
+  let i = ls + CHANNEL_PREFIX.length;
+  for (; i < le; i++) {
+    const c = buf[i];
+    if (c === QUOTE) break;
+    if (c === BACKSLASH) return -1;
+  }
+  if (buf[i + 1] !== 0x2c) return -1; // ','
+  return startsWithAt(buf, i + 2, le, PUB_DATA) ? i + 2 + PUB_DATA.length : -1;
+}
+
+/** pubData… result: a publication push whose data is missing. */
+const NO_DATA = -2;
+
 export function scanJsonFrame(buf: Uint8Array, start: number, end: number, h: ScanHandlers): void {
   let ls = start;
   while (ls < end) {
-    let le = buf.indexOf(NL, ls);
+    let le = byteIndexOf.call(buf, NL, ls);
     if (le < 0 || le > end) le = end;
-    if (le - ls === 2 && buf[ls] === 0x7b && buf[ls + 1] === 0x7d) h.onPing();
-    else if (startsWithAt(buf, ls, le, PUSH_PREFIX) && indexOfIn(buf, PUB_KEY, ls, le) >= 0) {
+    if (le - ls === 2 && buf[ls] === 0x7b && buf[ls + 1] === 0x7d) {
+      h.onPing();
+      ls = le + 1;
+      continue;
+    }
+    let ds = pubDataStart(buf, ls, le);
+    if (ds < 0 && startsWithAt(buf, ls, le, PUSH_PREFIX) && indexOfIn(buf, PUB_KEY, ls, le) >= 0) {
       const d = indexOfIn(buf, DATA_KEY, ls, le);
-      const ds = d + DATA_KEY.length;
-      if (d >= 0 && buf[ds] === QUOTE) {
-        const q = buf.indexOf(QUOTE, ds + 1);
-        if (q > 0 && q < le) h.onData(buf, ds, q + 1);
-        else h.onData(buf, ds, ds); // unterminated: the sink counts it as malformed
-      } else h.onData(buf, ls, ls); // data that is not one of our payloads
-    } else if (le > ls) h.onOther(buf, ls, le);
+      ds = d < 0 ? NO_DATA : d + DATA_KEY.length;
+    }
+    if (ds === -1) {
+      if (le > ls) h.onOther(buf, ls, le);
+    } else if (ds === NO_DATA || buf[ds] !== QUOTE) {
+      h.onData(buf, ls, ls); // data that is not one of our payloads
+    } else {
+      const q = byteIndexOf.call(buf, QUOTE, ds + 1);
+      if (q > 0 && q < le) h.onData(buf, ds, q + 1);
+      else h.onData(buf, ds, ds); // unterminated: the sink counts it as malformed
+    }
     ls = le + 1;
   }
 }

@@ -1,52 +1,53 @@
-// Rotor (the system under test): the embedded shape (gateway + in-memory adapters + HTTP and gRPC
-// server API) in one child process, spoken to with the Centrifugo client protocol in JSON or
-// protobuf. Fanout publishers are Centrifugo clients using the client-side publish command; the
-// publish scenario drives the server API.
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { forkServer } from '../../lib/child-server.ts';
+// Rotor (the system under test), embedded mode: the real `rotor start --config <file>` — every
+// role in one process over the in-memory adapters (services/rotor/src/embedded/server.ts), launched
+// like `pnpm start` (same node flags). Clients speak the Centrifugo client protocol in JSON or
+// protobuf; fanout publishers are Centrifugo clients using the client-side publish command; the
+// publish scenario drives the HTTP and gRPC server API.
+import { startRotorCli } from '../../lib/rotor-cli.ts';
 import { grpcApiClient, httpApiClient } from './api-client.ts';
+import { rotorNodeFlags, writeRotorConfig } from './config.ts';
 import type { RunningTarget, TargetFactory, TargetStartOptions } from '../../target.ts';
+
+function port(fields: Record<string, unknown>, key: string): number {
+  const v = fields[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`rotor: the ready line has no ${key}: ${JSON.stringify(fields)}`);
+  return v;
+}
 
 export const rotorTarget: TargetFactory = {
   name: 'rotor',
-  description: 'Rotor gateway + in-memory adapters (embedded assembly), Centrifugo protocol',
+  description: 'Rotor embedded (`rotor start`: gateway + in-memory adapters + server API, one process), Centrifugo protocol',
   subject: true,
   formats: ['json', 'protobuf'],
   scenarios: ['fanout', 'idle', 'connect', 'publish'],
   unavailable: () => null,
   async start(opts: TargetStartOptions): Promise<RunningTarget> {
     const format = opts.format === 'protobuf' ? 'protobuf' : 'json';
-    // Fresh secrets per run; they only leave this process in the child's config file (temp dir).
-    const secret = randomBytes(24).toString('hex');
-    const apiKey = randomBytes(24).toString('hex');
-    const conf = join(opts.tmpDir, 'rotor.json');
-    writeFileSync(
-      conf,
-      JSON.stringify({
-        http_server: { address: '127.0.0.1', port: 0 },
-        client: { token: { hmac_secret_key: secret } },
-        channel: { without_namespace: { allow_subscribe_for_client: true, allow_publish_for_client: true } },
-        http_api: { key: apiKey },
-        grpc_api: { enabled: true, address: '127.0.0.1', port: 0, key: apiKey },
-        websocket: { message_size_limit: Math.max(65_536, opts.payloadSize * 2 + 1024) },
-        log: { level: 'error' },
-      }),
-    );
-    const { handle, port, extra } = await forkServer(new URL('./server.ts', import.meta.url).href, [conf]);
-    const grpcPort = Number(extra['grpcPort']);
-    return {
-      endpoint: { host: '127.0.0.1', port, extra: { secret } },
-      processes: [{ label: 'rotor', pid: handle.pid }],
-      driverModule: new URL('./driver.ts', import.meta.url).href,
-      format,
-      api: {
-        transports: ['http', 'grpc'],
-        channelName: (i: number) => `bench.${i}`,
-        open: (transport: string) => Promise.resolve(transport === 'grpc' ? grpcApiClient('127.0.0.1', grpcPort, apiKey) : httpApiClient('127.0.0.1', port, apiKey)),
-      },
-      stop: () => handle.stop(),
-    };
+    const conf = writeRotorConfig(opts.tmpDir, opts.payloadSize);
+    const { handle, ready } = await startRotorCli(['start', '--config', conf.file], {
+      nodeFlags: rotorNodeFlags(),
+      readyMessage: 'rotor started',
+      log: opts.log,
+      label: 'rotor',
+    });
+    try {
+      const httpPort = port(ready, 'httpPort');
+      const grpcPort = port(ready, 'grpcPort');
+      return {
+        endpoint: { host: '127.0.0.1', port: httpPort, extra: { secret: conf.secret } },
+        processes: [{ label: 'rotor', pid: handle.pid }],
+        driverModule: new URL('./driver.ts', import.meta.url).href,
+        format,
+        api: {
+          transports: ['http', 'grpc'],
+          channelName: (i: number) => `bench.${i}`,
+          open: (transport: string) => Promise.resolve(transport === 'grpc' ? grpcApiClient('127.0.0.1', grpcPort, conf.apiKey) : httpApiClient('127.0.0.1', httpPort, conf.apiKey)),
+        },
+        stop: () => handle.stop(),
+      };
+    } catch (err) {
+      await handle.stop();
+      throw err;
+    }
   },
 };

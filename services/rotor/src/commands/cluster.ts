@@ -20,16 +20,20 @@ import { findNatsServer, loopbackNatsPort } from '../cluster/nats-server.ts';
 import { ClusterSupervisor } from '../cluster/supervisor.ts';
 import type { ClusterEndpoints } from '../cluster/supervisor.ts';
 import { baseClaims } from './gentoken.ts';
+import { ROTOR_NODE_FLAGS } from '../node-flags.ts';
 
 const CHILD_MAIN = fileURLToPath(new URL('../cluster/child-main.ts', import.meta.url));
 
 /**
  * This process's node options for the children, with a bare `--import tsx` made absolute: the
- * children run in the user's directory, where `tsx` may not resolve.
+ * children run in the user's directory, where `tsx` may not resolve. The launch flags
+ * (ROTOR_NODE_FLAGS) are added unless this process was started with its own value of them.
  */
-function childExecArgv(execArgv: readonly string[]): string[] {
-  return execArgv.map((arg, i) => {
-    if (execArgv[i - 1] !== '--import' || arg !== 'tsx') return arg;
+export function childExecArgv(execArgv: readonly string[]): string[] {
+  const given = new Set(execArgv.map((a) => a.split('=')[0]));
+  const args = [...ROTOR_NODE_FLAGS.filter((f) => !given.has(f.split('=')[0])), ...execArgv];
+  return args.map((arg, i) => {
+    if (args[i - 1] !== '--import' || arg !== 'tsx') return arg;
     try {
       return import.meta.resolve('tsx');
     } catch (err) {
