@@ -33,3 +33,23 @@ test('counters keep their totals across scrapes', async () => {
   m.topicFrames = 7;
   assert.match(await m.exposition(), /rotor_gateway_topic_frames_total 7/);
 });
+
+test('command latency: cumulative buckets, +Inf, sum and count per command; reset clears them', async () => {
+  const m = new GatewayMetrics();
+  m.command(CommandKind.publish, CommandResult.ok, 0.00005); // first bucket (≤ 0.1 ms)
+  m.command(CommandKind.publish, CommandResult.ok, 0.002); // ≤ 5 ms
+  m.command(CommandKind.publish, CommandResult.error, 7); // over every bound
+  const text = await m.exposition();
+  const line = (le: string) => new RegExp(`rotor_gateway_command_duration_seconds_bucket\\{le="${le}",command="publish"\\} (\\d+)`).exec(text)?.[1];
+  assert.equal(line('0.0001'), '1');
+  assert.equal(line('0.001'), '1');
+  assert.equal(line('0.005'), '2');
+  assert.equal(line('5'), '2');
+  assert.equal(line('\\+Inf'), '3');
+  assert.match(text, /rotor_gateway_command_duration_seconds_count\{command="publish"\} 3/);
+  assert.match(text, /rotor_gateway_command_duration_seconds_sum\{command="publish"\} 7\.00205/);
+  assert.doesNotMatch(text, /command_duration_seconds_count\{command="connect"\}/, 'commands never seen are not listed');
+  assert.match(text, /# TYPE rotor_gateway_command_duration_seconds histogram/);
+  m.registry.resetMetrics();
+  assert.doesNotMatch(await m.exposition(), /command_duration_seconds_count/);
+});

@@ -207,50 +207,47 @@ export class Session {
   private runCommands(cmds: Command[], from: number): void {
     for (let i = from; i < cmds.length; i++) {
       if (this.state === SessionState.closed) return;
-      const pending = this.dispatchTimed(cmds[i]!);
-      if (pending !== undefined) {
-        this.busy = true;
-        pending.then(
-          () => {
-            this.runCommands(cmds, i + 1);
-            this.drainQueue();
-          },
-          (err: unknown) => {
-            this.gw.log.error('command failed unexpectedly', { client: this.client, error: String(err) });
-            this.disconnect(Disconnects.internal);
-          },
-        );
-        return;
+      const cmd = cmds[i]!;
+      const started = performance.now();
+      this.cmdResult = CommandResult.ok;
+      const kind = commandKind(cmd);
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.dispatch(cmd, kind);
+      } catch (err) {
+        this.fail(cmd.id ?? 0, err, kind);
+        pending = undefined;
       }
+      if (pending === undefined) {
+        this.gw.metrics.command(kind, this.cmdResult, (performance.now() - started) / 1000);
+        continue;
+      }
+      // One reaction per awaited command: its metrics, its failure reply, then the rest of the
+      // frame and any queued frames (a promise chain per step would cost a microtask and a
+      // promise each, on every client publish).
+      this.busy = true;
+      pending.then(
+        () => this.commandDone(cmds, i, kind, started, false, undefined),
+        (err: unknown) => this.commandDone(cmds, i, kind, started, true, err),
+      );
+      return;
     }
     this.flushOut();
     this.busy = false;
   }
 
-  private dispatchTimed(cmd: Command): Promise<void> | undefined {
-    const started = performance.now();
-    this.cmdResult = CommandResult.ok;
-    const kind = commandKind(cmd);
-    let pending: Promise<void> | undefined;
+  /** An awaited command settled (`rejected` with `err`): record it, then go on. */
+  private commandDone(cmds: Command[], i: number, kind: CommandKind, started: number, rejected: boolean, err: unknown): void {
     try {
-      pending = this.dispatch(cmd, kind);
-    } catch (err) {
-      this.fail(cmd.id ?? 0, err, kind);
-      pending = undefined;
-    }
-    if (pending === undefined) {
+      if (rejected) this.fail(cmds[i]!.id ?? 0, err, kind);
       this.gw.metrics.command(kind, this.cmdResult, (performance.now() - started) / 1000);
-      return undefined;
+    } catch (unexpected) {
+      this.gw.log.error('command failed unexpectedly', { client: this.client, error: String(unexpected) });
+      this.disconnect(Disconnects.internal);
+      return;
     }
-    return pending.then(
-      () => {
-        this.gw.metrics.command(kind, this.cmdResult, (performance.now() - started) / 1000);
-      },
-      (err: unknown) => {
-        this.fail(cmd.id ?? 0, err, kind);
-        this.gw.metrics.command(kind, this.cmdResult, (performance.now() - started) / 1000);
-      },
-    );
+    this.runCommands(cmds, i + 1);
+    this.drainQueue();
   }
 
   /** A handler threw: a RotorError becomes its error reply, anything else 100 (or 3004 for connect). */
