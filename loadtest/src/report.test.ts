@@ -82,11 +82,15 @@ test('idle ratio is bytes per connection; losses are spelled out in the fanout t
     rssAfter: { rssBytes: 1e7 + perConn * 1000, stable: false, waitedMs: 10_000 },
     bytesPerConnection: perConn,
     idleServerCpuPercent: 0,
+    processes: [{ label: target, pid: 1, rssBeforeBytes: 1e7, rssAfterBytes: 1e7 + perConn * 1000 }],
   });
   const [r] = computeRatios('idle', [idle('rotor', 3000), idle('uws', 1500)], new Set(['rotor']));
   assert.equal(r?.value, 2);
   assert.equal(r?.higherIsBetter, false);
   assert.match(renderTable('idle', [idle('uws', 1500)]), /still moving/);
+  assert.doesNotMatch(renderTable('idle', [idle('uws', 1500)]), /server processes/, 'one process: no breakdown');
+  const cluster = { ...idle('rotor-cluster', 1000), processes: [{ label: 'nats', pid: 1, rssBeforeBytes: 1 << 20, rssAfterBytes: 1 << 20 }, { label: 'gateway-1', pid: 2, rssBeforeBytes: 100 << 20, rssAfterBytes: 110 << 20 }] };
+  assert.match(renderTable('idle', [cluster]), /server processes \(rss before → after\):\n {2}rotor-cluster: nats 1\.0MB → 1\.0MB, gateway-1 100\.0MB → 110\.0MB/);
   const lossy = { ...fanout('x', 32, 1, 1, 1), ended: 'stalled' as const, loss: { ...noLoss, lost: 7, subscribersWithLoss: 2, duplicates: 1 } };
   assert.match(renderTable('fanout', [lossy]), /lost 7 \(2 subs\), dup 1, STALLED/);
 });
@@ -109,4 +113,17 @@ test('the report file is named by scenario and start time', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('fixed-rate phases: named by their rate in the table and the ratios, a missed schedule is spelled out', () => {
+  const closed = fanout('rotor', 256, 3e6, 100, 9000);
+  const fixed: FanoutResult = { ...fanout('rotor', 256, 1.5e6, 50, 4000), rate: 2000, rateSpec: '50%', published: 15_000 };
+  const base: FanoutResult = { ...fanout('uws', 256, 1e6, 50, 2000), rate: 1000, rateSpec: '50%', published: 10_000 };
+  const ratios = computeRatios('fanout', [closed, fixed, base], new Set(['rotor']));
+  assert.deepEqual([...new Set(ratios.map((r) => r.phase))], ['rate 50%']);
+  assert.equal(ratios.find((r) => r.metric === 'p99 latency')?.value, 2);
+  const table = renderTable('fanout', [closed, fixed, base]);
+  assert.match(table, /rotor\s+2\.0k\/s\s+1\.50M/);
+  // rotor: 15 000 in 10 s = 1.5k/s of 2.0k/s scheduled; uws: 1.0k/s of 1.0k/s (kept).
+  assert.match(table, /fixed rate not reached \(latency includes the wait\):\n {2}rotor rate 50%: published 1\.5k\/s of 2\.0k\/s scheduled$/);
 });

@@ -109,6 +109,16 @@ function rateNotes(rows: FanoutResult[]): string {
   return `\nfixed rate not reached (latency includes the wait):\n${lines.join('\n')}`;
 }
 
+/** Multi-process targets: each process's RSS before → after the connections. */
+function idleBreakdown(rows: IdleResult[]): string {
+  const multi = rows.filter((r) => (r.processes?.length ?? 0) > 1);
+  if (multi.length === 0) return '';
+  const lines = multi.map(
+    (r) => `  ${r.target}: ${r.processes.map((p) => `${p.label} ${fmtBytes(p.rssBeforeBytes)} → ${fmtBytes(p.rssAfterBytes)}`).join(', ')}`,
+  );
+  return `\nserver processes (rss before → after):\n${lines.join('\n')}`;
+}
+
 function lossCell(r: FanoutResult): string {
   const l = r.loss;
   const parts: string[] = [];
@@ -160,6 +170,7 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
       return (
         table(['target', 'conns', 'failed', 'rss before', 'rss after', 'per conn', 'idle cpu', 'connect time'], rows) +
         (rows.some((r) => r[4]!.endsWith('*')) ? '\n* RSS was still moving when the settle wait ended' : '') +
+        idleBreakdown(ok<IdleResult>(results)) +
         skippedLines(results)
       );
     }

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fmtBytes } from '../../lib/format.ts';
 import { Meter } from '../../lib/meter.ts';
+import { sampleProcess } from '../../lib/proc-stats.ts';
 import { TSX_IMPORT } from '../../lib/child-server.ts';
 import type { RunningTarget, TargetFactory } from '../../target.ts';
 import { isSkipped, sleep, supports, withTarget, type CommonOptions, type SkippedRun } from '../common.ts';
@@ -41,6 +42,8 @@ export interface IdleResult {
   bytesPerConnection: number;
   /** Server CPU while the connections sat idle (keepalive cost), percent of one core. */
   idleServerCpuPercent: number;
+  /** Each server process's RSS when `rssBefore` and `rssAfter` were taken (multi-process targets). */
+  processes: { label: string; pid: number; rssBeforeBytes: number; rssAfterBytes: number }[];
 }
 
 const SAMPLE_MS = 250;
@@ -134,6 +137,8 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Idle
   try {
     o.log(`${tag} waiting for the server's RSS to settle…`);
     const before = await settleRss(() => meter.serverRss(), o.settleMs);
+    const perProcess = () => target.processes.map((p) => sampleProcess(p.pid)?.rssBytes ?? 0);
+    const processesBefore = perProcess();
     o.log(`${tag} RSS before: ${fmtBytes(before.rssBytes)}${before.stable ? '' : ' (still moving)'}; opening ${o.connections} connections…`);
     const t0 = performance.now();
     const nProc = Math.max(1, Math.ceil(o.connections / o.perProcess));
@@ -182,6 +187,7 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Idle
     o.log(`${tag} ${connected} connected in ${connectSeconds.toFixed(1)}s; waiting for the server's RSS to settle…`);
     const s0 = meter.snapshot();
     const after = await settleRss(() => meter.serverRss(), o.settleMs);
+    const processesAfter = perProcess();
     const s1 = meter.snapshot();
     const statuses = await Promise.all(children.map((c) => ask(c.proc, { type: 'status' }, 'status', 5000)));
     const dropped = statuses.reduce((n, s) => n + (s?.closed ?? 0), 0);
@@ -199,6 +205,7 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Idle
       rssAfter: after,
       bytesPerConnection: perConn,
       idleServerCpuPercent: meter.usage(s0, s1).serverCpuPercent,
+      processes: target.processes.map((p, i) => ({ label: p.label, pid: p.pid, rssBeforeBytes: processesBefore[i] ?? 0, rssAfterBytes: processesAfter[i] ?? 0 })),
     };
   } finally {
     await Promise.all(children.map((c) => stopChild(c.proc)));
