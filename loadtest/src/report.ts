@@ -204,7 +204,11 @@ export function renderTable(scenario: ScenarioName, results: AnyResult[]): strin
         fmtPct(r.generatorCpuPercent),
         String(r.failed),
       ]);
-      return table(['target', 'api', 'pub/s', 'p50', 'p99', 'p99.9', 'srv cpu', 'pub/cpu-s', 'gen cpu', 'failed'], rows) + skippedLines(results);
+      return (
+        table(['target', 'api', 'pub/s', 'p50', 'p99', 'p99.9', 'srv cpu', 'pub/cpu-s', 'gen cpu', 'failed'], rows) +
+        processBreakdown(ok<PublishResult>(results).map((r) => ({ name: `${r.target} ${r.transport}`, server: r.server }))) +
+        skippedLines(results)
+      );
     }
   }
 }
