@@ -23,10 +23,12 @@
 // the next offset synchronously, publishes the record (pipelined, see js-appender.ts) and resolves
 // when JetStream acked it — strictly in offset order per channel, so ChannelSequencer forwards to
 // the broker in offset order. Reads see only acknowledged publications.
-// When a write fails (timeout, JetStream unavailable) the stored stream may now hold a gap or a
-// record nobody was told about: every in-flight append of that channel is rejected (temporary)
-// and the channel starts a new epoch. Nothing acknowledged is lost; the old epoch's clients are
-// told `recovered: false`.
+// When a write fails (timeout, JetStream unavailable, NATS away) the stored stream may now hold a
+// gap or a record nobody was told about: every in-flight append of that channel is rejected
+// (temporary) and the channel is loaded again from the stream once NATS answers (see
+// reloadAfterFailure): contiguous → same epoch (failed appends that were stored after all stay,
+// as "may have been stored" promises); a gap → new epoch, and the old epoch's clients are told
+// `recovered: false`. Nothing acknowledged is lost either way.
 //
 // Loading. A channel not in memory is loaded on first use: the last record of its subject
 // (STREAM.MSG.GET last_by_subj, per class) and then all its records through an ordered consumer.
@@ -59,6 +61,8 @@ export interface JetStreamHistoryStoreOptions {
   sweepIntervalMs?: number;
   /** Per-channel cap of remembered idempotency keys (default 10 000). */
   maxIdempotencyKeysPerChannel?: number;
+  /** After a failed write, how long to let late writes land before reloading (default 250 ms). */
+  reloadSettleMs?: number;
   onError?: (err: unknown, context: string) => void;
 }
 
@@ -127,6 +131,7 @@ export class JetStreamHistoryStore implements HistoryStore {
   private readonly replicas: number;
   private readonly loadTimeoutMs: number;
   private readonly maxKeys: number;
+  private readonly settleMs: number;
   private readonly onError: (err: unknown, context: string) => void;
   private readonly appender: JsAppender;
   private readonly channels = new Map<string, ChannelState>();
@@ -148,6 +153,7 @@ export class JetStreamHistoryStore implements HistoryStore {
     this.replicas = opts.replicas;
     this.loadTimeoutMs = opts.loadTimeoutMs ?? 10_000;
     this.maxKeys = opts.maxIdempotencyKeysPerChannel ?? 10_000;
+    this.settleMs = opts.reloadSettleMs ?? 250;
     this.onError = opts.onError ?? ((err, context) => console.error(`history store: ${context}`, err));
     this.appender = new JsAppender(opts.nc, { timeoutMs: opts.appendTimeoutMs ?? 5000 });
     const interval = opts.sweepIntervalMs ?? 10_000;
@@ -311,8 +317,9 @@ export class JetStreamHistoryStore implements HistoryStore {
     };
   }
 
-  private load(st: ChannelState, hint: LoadHint): void {
-    withTimeout(this.loadFromStreams(st, hint), this.loadTimeoutMs, 'channel load timed out').then(
+  private load(st: ChannelState, hint: LoadHint, before?: () => Promise<void>): void {
+    const loading = before === undefined ? this.loadFromStreams(st, hint) : before().then(() => this.loadFromStreams(st, hint));
+    withTimeout(loading, this.loadTimeoutMs, 'channel load timed out').then(
       () => {
         st.phase = 'ready';
         for (const run of st.queue.splice(0)) run();
@@ -611,14 +618,46 @@ export class JetStreamHistoryStore implements HistoryStore {
       this.classCreation.delete(st.cls.key);
     }
     if (this.channels.get(st.channel) === st && !this.closed) {
-      this.onError(err, `write failed for ${JSON.stringify(st.channel)}; new epoch`);
-      this.freshEpoch(st, this.clock.now(), st.metaTtlMs, true);
+      this.onError(err, `write failed for ${JSON.stringify(st.channel)}; reloading it from JetStream`);
+      this.reloadAfterFailure(st);
     }
     for (const e of failed) {
       e.state = 'failed';
       if (e.key !== undefined && st.idempotency.get(e.key)?.result === e.promise) st.idempotency.delete(e.key);
       e.reject(error);
     }
+  }
+
+  /**
+   * After a failed write the stream is the only truth: some of the failed appends may be stored,
+   * some not. The channel is loaded again — once NATS answers, and after a short settle so that
+   * writes nats.js buffered during an outage (sent on reconnect) have landed — and the load keeps
+   * the epoch when the stored offsets are contiguous, as after a restart. Requests of the channel
+   * wait meanwhile. A buffered write that lands even later shows up as a gap at the next load
+   * (new epoch then): detected, never silent.
+   */
+  private reloadAfterFailure(st: ChannelState): void {
+    const next = this.newState(st.channel);
+    // A new epoch, if one is needed, must differ from the failed one.
+    next.epoch = st.epoch;
+    this.channels.set(st.channel, next);
+    this.load(next, { cls: st.cls, metaTtlMs: st.metaTtlMs }, () => this.settled());
+  }
+
+  /** Resolves once the connection answers a PING, then waits `settleMs` more. */
+  private async settled(): Promise<void> {
+    for (;;) {
+      if (this.closed) throw unavailable('history store closed');
+      try {
+        await this.nc.flush();
+        break;
+      } catch (err) {
+        // Disconnected: nats.js is reconnecting; ask again shortly (the load has a deadline).
+        if (!(err instanceof Error)) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await new Promise((r) => setTimeout(r, this.settleMs));
   }
 
   private remember(st: ChannelState, key: string, expiresAt: number, result: Promise<AppendResult>): void {
