@@ -47,6 +47,7 @@ test('restart nats-server under load: processes reconnect, gateways resubscribe,
   await publisher.stop();
 
   for (const f of publisher.failures) assert.equal(f.code, 100, `${f.channel} n=${f.n}: ${f.message}`);
+  for (const ch of channels) assert.equal(new Set(publisher.acksOf(ch).map((x) => x.epoch)).size, 1, `${ch}: the epoch survives the restart`);
   for (const { what, ch, s } of subs) await assertDeliveredExactlyOnce(what, s.publications, publisher.acksOf(ch));
   const epochs = channels.map((ch) => new Set(publisher.acksOf(ch).map((x) => x.epoch)).size);
   t.diagnostic(
