@@ -25,7 +25,8 @@ test('restart nats-server under load: processes reconnect, gateways resubscribe,
     channels.flatMap((ch) => [a, b].flatMap((gw) => SDK_BUILDS.map(async ([format, Build]) => ({ what: `${ch} ${format} on ${gw === a ? 'A' : 'B'}`, ch, s: await subscriber(t, Build, cluster.wsUrl(gw), ch, token) })))),
   );
 
-  const publisher = new SteadyPublisher((ch, data) => cluster.http('publish', { channel: ch, data }), channels);
+  // Four requests in flight at a time: some are on their way when the server goes.
+  const publisher = new SteadyPublisher((ch, data) => cluster.http('publish', { channel: ch, data }), channels, 2, 4);
   t.after(() => publisher.stop());
   await publisher.waitForAcks(100, 30_000);
 
