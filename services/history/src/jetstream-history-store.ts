@@ -23,10 +23,12 @@
 // the next offset synchronously, publishes the record (pipelined, see js-appender.ts) and resolves
 // when JetStream acked it — strictly in offset order per channel, so ChannelSequencer forwards to
 // the broker in offset order. Reads see only acknowledged publications.
-// When a write fails (timeout, JetStream unavailable) the stored stream may now hold a gap or a
-// record nobody was told about: every in-flight append of that channel is rejected (temporary)
-// and the channel starts a new epoch. Nothing acknowledged is lost; the old epoch's clients are
-// told `recovered: false`.
+// When a write fails (timeout, JetStream unavailable, NATS away) the stored stream may now hold a
+// gap or a record nobody was told about: every in-flight append of that channel is rejected
+// (temporary) and the channel is loaded again from the stream once NATS answers (see
+// reloadAfterFailure): contiguous → same epoch (failed appends that were stored after all stay,
+// as "may have been stored" promises); a gap → new epoch, and the old epoch's clients are told
+// `recovered: false`. Nothing acknowledged is lost either way.
 //
 // Loading. A channel not in memory is loaded on first use: the last record of its subject
 // (STREAM.MSG.GET last_by_subj, per class) and then all its records through an ordered consumer.
@@ -38,7 +40,7 @@
 // gives such a channel a new epoch, so a client holding {0, epoch} is told recovered=false).
 import { type NatsConnection, type JetStreamManager, type JetStreamClient, type NatsError, DiscardPolicy, RetentionPolicy, StorageType, nanos } from 'nats';
 import { Deque, Errors, RotorError, newEpoch, systemClock, DEFAULT_IDEMPOTENCY_TTL_MS } from '@rotor/core';
-import type { AppendRequest, AppendResult, Clock, HistoryStore, Publication, ReadRequest, ReadResult } from '@rotor/core';
+import type { AppendRequest, AppendResult, Clock, HistoryStore, Publication, ReadRequest, ReadResult, StreamPosition } from '@rotor/core';
 import { decodeStoredRecord, encodeStoredRecord, RecordKind, Subjects, type StoredRecord } from '@rotor/nats';
 import { JsAppender } from './js-appender.ts';
 
@@ -59,6 +61,8 @@ export interface JetStreamHistoryStoreOptions {
   sweepIntervalMs?: number;
   /** Per-channel cap of remembered idempotency keys (default 10 000). */
   maxIdempotencyKeysPerChannel?: number;
+  /** After a failed write, how long to let late writes land before reloading (default 250 ms). */
+  reloadSettleMs?: number;
   onError?: (err: unknown, context: string) => void;
 }
 
@@ -113,9 +117,19 @@ interface ChannelState {
   idempotency: Map<string, IdempotencyEntry>;
 }
 
+interface ScannedRecord {
+  seq: number;
+  /** null: undecodable. */
+  rec: StoredRecord | null;
+}
+
 interface LoadHint {
   cls: RetentionClass | null;
   metaTtlMs: number;
+  /** The channel had acknowledged records (a reload after a failed write). */
+  expectRecords?: boolean;
+  /** The last acknowledged position before a failed write (a reload after it). */
+  acked?: StreamPosition;
 }
 
 export class JetStreamHistoryStore implements HistoryStore {
@@ -127,6 +141,7 @@ export class JetStreamHistoryStore implements HistoryStore {
   private readonly replicas: number;
   private readonly loadTimeoutMs: number;
   private readonly maxKeys: number;
+  private readonly settleMs: number;
   private readonly onError: (err: unknown, context: string) => void;
   private readonly appender: JsAppender;
   private readonly channels = new Map<string, ChannelState>();
@@ -148,6 +163,7 @@ export class JetStreamHistoryStore implements HistoryStore {
     this.replicas = opts.replicas;
     this.loadTimeoutMs = opts.loadTimeoutMs ?? 10_000;
     this.maxKeys = opts.maxIdempotencyKeysPerChannel ?? 10_000;
+    this.settleMs = opts.reloadSettleMs ?? 250;
     this.onError = opts.onError ?? ((err, context) => console.error(`history store: ${context}`, err));
     this.appender = new JsAppender(opts.nc, { timeoutMs: opts.appendTimeoutMs ?? 5000 });
     const interval = opts.sweepIntervalMs ?? 10_000;
@@ -164,15 +180,7 @@ export class JetStreamHistoryStore implements HistoryStore {
     try {
       store.jsm = await opts.nc.jetstreamManager();
       store.js = opts.nc.jetstream();
-      const namePrefix = store.streamNamePrefix();
-      for await (const si of store.jsm.streams.list()) {
-        const name = si.config.name;
-        if (!name.startsWith(namePrefix)) continue;
-        const key = name.slice(namePrefix.length);
-        const m = /^(\d+)_(\d+)$/.exec(key);
-        if (m === null) continue;
-        store.classes.set(key, { key, stream: name, size: Number(m[1]) });
-      }
+      await store.discoverClasses();
       await store.appender.ready();
     } catch (err) {
       await store.close();
@@ -180,6 +188,20 @@ export class JetStreamHistoryStore implements HistoryStore {
     }
     return store;
   }
+
+  /** Learns this shard's retention classes from the streams JetStream has (known ones are kept). */
+  private async discoverClasses(): Promise<void> {
+    const namePrefix = this.streamNamePrefix();
+    for await (const si of this.jsm.streams.list()) {
+      const name = si.config.name;
+      if (!name.startsWith(namePrefix)) continue;
+      const key = name.slice(namePrefix.length);
+      const m = /^(\d+)_(\d+)$/.exec(key);
+      if (m === null || this.classes.has(key)) continue;
+      this.classes.set(key, { key, stream: name, size: Number(m[1]) });
+    }
+  }
+
 
   private streamNamePrefix(): string {
     return `${this.streamPrefix}_H${this.shard}_`;
@@ -311,8 +333,10 @@ export class JetStreamHistoryStore implements HistoryStore {
     };
   }
 
-  private load(st: ChannelState, hint: LoadHint): void {
-    withTimeout(this.loadFromStreams(st, hint), this.loadTimeoutMs, 'channel load timed out').then(
+  /** Loads the channel; `before` runs first and may refine the hint. */
+  private load(st: ChannelState, hint: LoadHint, before?: () => Promise<LoadHint>): void {
+    const loading = before === undefined ? this.loadFromStreams(st, hint) : before().then((h) => this.loadFromStreams(st, h));
+    withTimeout(loading, this.loadTimeoutMs, 'channel load timed out').then(
       () => {
         st.phase = 'ready';
         for (const run of st.queue.splice(0)) run();
@@ -330,7 +354,8 @@ export class JetStreamHistoryStore implements HistoryStore {
     const now = this.clock.now();
     const found: Array<{ cls: RetentionClass; seq: number; rec: StoredRecord | null }> = [];
     // The hinted class first: for appends to known channels that is the only lookup that hits.
-    const order = [...this.classes.values()].sort((a, b) => (a === hint.cls ? -1 : b === hint.cls ? 1 : 0));
+    const hinted = hint.cls?.key;
+    const order = [...this.classes.values()].sort((a, b) => (a.key === hinted ? -1 : b.key === hinted ? 1 : 0));
     for (const cls of order) {
       const last = await this.lastRecord(cls, st.channel);
       if (last !== null) found.push({ cls, ...last });
@@ -343,38 +368,42 @@ export class JetStreamHistoryStore implements HistoryStore {
     const targetCls = hint.cls ?? best?.cls ?? null;
     this.setClass(st, targetCls);
     if (best === undefined) {
-      this.freshEpoch(st, now, hint.metaTtlMs, false);
+      this.freshEpoch(st, now, hint.metaTtlMs, hint.expectRecords ? 'no stored record of a channel that had some' : null);
       return;
     }
     if (best.rec === null) {
-      this.onError(new Error('undecodable last record'), `loading ${JSON.stringify(st.channel)}`);
-      this.freshEpoch(st, now, hint.metaTtlMs, true);
+      this.freshEpoch(st, now, hint.metaTtlMs, 'undecodable last record');
       return;
     }
-    if (hint.cls !== null && best.cls !== hint.cls) {
+    if (hint.cls !== null && best.cls.key !== hint.cls.key) {
       // Retention changed: the records stay valid in their class only.
       await this.purgeSubject(best.cls, st.channel, 0);
-      this.freshEpoch(st, now, hint.metaTtlMs, true);
+      this.freshEpoch(st, now, hint.metaTtlMs, 'retention class changed');
       return;
     }
     if (hint.metaTtlMs > 0 && now >= best.rec.time + hint.metaTtlMs) {
-      this.freshEpoch(st, now, hint.metaTtlMs, true);
+      this.freshEpoch(st, now, hint.metaTtlMs, 'meta expired');
       return;
     }
-    const records = await this.scan(best.cls, st.channel, best.seq);
-    this.rebuild(st, records, now, hint.metaTtlMs);
-    st.lastSeq = best.seq;
+    let records = await this.scan(best.cls, st.channel, best.seq);
+    if (hint.acked !== undefined) records = await this.dropUnacknowledgedTail(best.cls, st.channel, records, hint.acked);
+    this.rebuild(st, records.map((r) => r.rec), now, hint.metaTtlMs);
+    st.lastSeq = records.at(-1)?.seq ?? best.seq;
   }
 
   private setClass(st: ChannelState, cls: RetentionClass | null): void {
-    if (st.cls !== cls) st.lastSeq = 0;
+    if (st.cls?.key !== cls?.key) st.lastSeq = 0;
     st.cls = cls;
     st.subject = cls === null ? '' : this.subjects.storage(this.shard, cls.key, st.channel);
     if (cls !== null) st.size = cls.size;
   }
 
-  private freshEpoch(st: ChannelState, now: number, metaTtlMs: number, reset: boolean): void {
-    if (reset) this.epochResets++;
+  /** A new epoch; `reset` says why continuity was lost (null: a channel without a stream yet). */
+  private freshEpoch(st: ChannelState, now: number, metaTtlMs: number, reset: string | null): void {
+    if (reset !== null) {
+      this.epochResets++;
+      this.onError(new Error(reset), `new epoch for ${JSON.stringify(st.channel)}`);
+    }
     st.epoch = newEpoch(st.epoch === '' ? undefined : st.epoch);
     st.top = 0;
     st.stored = 0;
@@ -402,12 +431,12 @@ export class JetStreamHistoryStore implements HistoryStore {
   }
 
   /** Every record of the channel in a class up to stream sequence `lastSeq`, in order. */
-  private async scan(cls: RetentionClass, channel: string, lastSeq: number): Promise<Array<StoredRecord | null>> {
+  private async scan(cls: RetentionClass, channel: string, lastSeq: number): Promise<ScannedRecord[]> {
     const subject = this.subjects.storage(this.shard, cls.key, channel);
     // nats-server 2.9 needs the filter as a single string (the array form hangs).
     const consumer = await this.js.consumers.get(cls.stream, { filterSubjects: subject });
     const messages = await consumer.consume({ max_messages: Math.min(cls.size + 1, 1000) });
-    const out: Array<StoredRecord | null> = [];
+    const out: ScannedRecord[] = [];
     try {
       for await (const m of messages) {
         let rec: StoredRecord | null = null;
@@ -416,7 +445,7 @@ export class JetStreamHistoryStore implements HistoryStore {
         } catch (err) {
           this.onError(err, `undecodable record in ${cls.stream}#${m.seq}`);
         }
-        out.push(rec);
+        out.push({ seq: m.seq, rec });
         if (m.seq >= lastSeq) break;
       }
     } finally {
@@ -425,6 +454,42 @@ export class JetStreamHistoryStore implements HistoryStore {
       await consumer.delete().catch((err: unknown) => this.onError(err, 'deleting a load consumer'));
     }
     return out;
+  }
+
+  /**
+   * After a failed write: records of the failed epoch that follow a gap above the acknowledged
+   * top belong to appends that were all rejected (nothing after a gap is ever acknowledged, acks
+   * resolve in offset order). They are deleted from the stream, so the epoch can go on from the
+   * last contiguous offset. How such a gap arises: writes made while nats.js already buffered
+   * for the reconnect reach JetStream after the reconnect, ones written into the dying socket
+   * just before it do not. A gap at or below the acknowledged top is left alone (new epoch).
+   */
+  private async dropUnacknowledgedTail(cls: RetentionClass, channel: string, records: ScannedRecord[], acked: StreamPosition): Promise<ScannedRecord[]> {
+    let top = -1;
+    let cut = -1;
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i]!.rec;
+      if (rec === null) return records;
+      if (rec.epoch !== acked.epoch) {
+        if (top >= 0) return records; // another epoch after ours: not ours to repair
+        continue;
+      }
+      if (rec.kind !== RecordKind.publication) {
+        top = Math.max(top, rec.offset);
+        continue;
+      }
+      if (top >= 0 && rec.offset !== top + 1) {
+        if (top < acked.offset) return records;
+        cut = i;
+        break;
+      }
+      top = rec.offset;
+    }
+    if (cut < 0) return records;
+    const dropped = records.slice(cut);
+    for (const r of dropped) await this.jsm.streams.deleteMessage(cls.stream, r.seq, false);
+    this.onError(new Error(`dropped ${dropped.length} unacknowledged record(s) after a gap at offset ${top + 1}`), `reloading ${JSON.stringify(channel)}`);
+    return records.slice(0, cut);
   }
 
   /** Rebuilds memory from stored records; a new epoch when the last epoch is not contiguous. */
@@ -436,9 +501,11 @@ export class JetStreamHistoryStore implements HistoryStore {
     let ttlMs = 0;
     let lastTime = 0;
     let idem: Array<[string, number, AppendResult]> = [];
+    let why = '';
     for (const rec of records) {
       if (rec === null) {
         ok = false;
+        why = 'an undecodable record';
         continue;
       }
       lastTime = Math.max(lastTime, rec.time);
@@ -450,7 +517,10 @@ export class JetStreamHistoryStore implements HistoryStore {
         top = rec.kind === RecordKind.publication ? rec.offset - 1 : rec.offset;
       }
       if (rec.kind === RecordKind.publication) {
-        if (rec.offset !== top + 1) ok = false;
+        if (rec.offset !== top + 1 && ok) {
+          ok = false;
+          why = `offset ${rec.offset} follows ${top}`;
+        }
         top = rec.offset;
         const pub = rec.publication as Publication;
         pubs.push(pub);
@@ -464,7 +534,7 @@ export class JetStreamHistoryStore implements HistoryStore {
       }
     }
     if (!ok || epoch === '') {
-      this.freshEpoch(st, now, metaTtlMs, true);
+      this.freshEpoch(st, now, metaTtlMs, epoch === '' ? 'no usable record' : `stored records of epoch ${epoch} are not contiguous: ${why}`);
       return;
     }
     st.epoch = epoch;
@@ -527,16 +597,19 @@ export class JetStreamHistoryStore implements HistoryStore {
   private appendReady(st: ChannelState, req: AppendRequest, cls: RetentionClass): Promise<AppendResult> {
     const now = this.clock.now();
     const { ttlMs, metaTtlMs } = req.history;
+    // Classes are compared by key: after a 503 a class is forgotten and learnt again as a new
+    // object; that is the same stream, not a retention change.
+    if (st.cls !== cls && st.cls?.key === cls.key) st.cls = cls;
     if (st.cls !== cls) {
       if (st.pending.length > 0) return Promise.reject(unavailable('channel retention is changing, retry'));
       const old = st.cls;
       this.setClass(st, cls);
       if (old !== null && st.top > 0) {
         this.purgeSubject(old, st.channel, 0).catch((err: unknown) => this.onError(err, 'purging a moved channel'));
-        this.freshEpoch(st, now, metaTtlMs, true);
+        this.freshEpoch(st, now, metaTtlMs, 'retention class changed');
       }
     }
-    if (now >= st.metaExpiresAt && st.pending.length === 0) this.freshEpoch(st, now, metaTtlMs, false);
+    if (now >= st.metaExpiresAt && st.pending.length === 0) this.freshEpoch(st, now, metaTtlMs, null);
 
     const key = req.idempotencyKey;
     if (key) {
@@ -611,14 +684,55 @@ export class JetStreamHistoryStore implements HistoryStore {
       this.classCreation.delete(st.cls.key);
     }
     if (this.channels.get(st.channel) === st && !this.closed) {
-      this.onError(err, `write failed for ${JSON.stringify(st.channel)}; new epoch`);
-      this.freshEpoch(st, this.clock.now(), st.metaTtlMs, true);
+      this.onError(err, `write failed for ${JSON.stringify(st.channel)}; reloading it from JetStream`);
+      this.reloadAfterFailure(st);
     }
     for (const e of failed) {
       e.state = 'failed';
       if (e.key !== undefined && st.idempotency.get(e.key)?.result === e.promise) st.idempotency.delete(e.key);
       e.reject(error);
     }
+  }
+
+  /**
+   * After a failed write the stream is the only truth: some of the failed appends may be stored,
+   * some not. The channel is loaded again — once NATS answers, and after a short settle so that
+   * writes nats.js buffered during an outage (sent on reconnect) have landed — and the load keeps
+   * the epoch when the stored offsets are contiguous, as after a restart. Requests of the channel
+   * wait meanwhile. A buffered write that lands even later shows up as a gap at the next load
+   * (new epoch then): detected, never silent.
+   */
+  private reloadAfterFailure(st: ChannelState): void {
+    const next = this.newState(st.channel);
+    // A new epoch, if one is needed, must differ from the failed one.
+    next.epoch = st.epoch;
+    this.channels.set(st.channel, next);
+    const key = st.cls?.key;
+    const metaTtlMs = st.metaTtlMs;
+    const expectRecords = st.stored > 0;
+    const acked = { offset: st.stored, epoch: st.epoch };
+    this.load(next, { cls: st.cls, metaTtlMs }, async () => {
+      await this.settled();
+      // A 503 during an outage made us forget the class; the stream may well still be there.
+      await this.discoverClasses();
+      return { cls: key === undefined ? null : (this.classes.get(key) ?? null), metaTtlMs, expectRecords, acked };
+    });
+  }
+
+  /** Resolves once the connection answers a PING, then waits `settleMs` more. */
+  private async settled(): Promise<void> {
+    for (;;) {
+      if (this.closed) throw unavailable('history store closed');
+      try {
+        await this.nc.flush();
+        break;
+      } catch (err) {
+        // Disconnected: nats.js is reconnecting; ask again shortly (the load has a deadline).
+        if (!(err instanceof Error)) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await new Promise((r) => setTimeout(r, this.settleMs));
   }
 
   private remember(st: ChannelState, key: string, expiresAt: number, result: Promise<AppendResult>): void {
@@ -632,7 +746,7 @@ export class JetStreamHistoryStore implements HistoryStore {
 
   private readReady(st: ChannelState, req: ReadRequest): ReadResult {
     const now = this.clock.now();
-    if (now >= st.metaExpiresAt && st.pending.length === 0) this.freshEpoch(st, now, req.metaTtlMs, false);
+    if (now >= st.metaExpiresAt && st.pending.length === 0) this.freshEpoch(st, now, req.metaTtlMs, null);
     if (st.metaTtlMs === 0 && req.metaTtlMs > 0 && st.top === 0) {
       // Created by a remove() of an unknown channel: a read gives the meta its lifetime.
       st.metaTtlMs = req.metaTtlMs;
@@ -667,8 +781,7 @@ export class JetStreamHistoryStore implements HistoryStore {
       markerSeq = (await this.appender.publish(st.subject, record)).seq;
     } catch (err) {
       // The stream may still hold the publications: they must not come back under this epoch.
-      this.onError(err, `remove marker failed for ${JSON.stringify(st.channel)}; new epoch`);
-      this.freshEpoch(st, this.clock.now(), st.metaTtlMs, true);
+      this.freshEpoch(st, this.clock.now(), st.metaTtlMs, `remove marker failed: ${(err as Error).message}`);
       throw err instanceof RotorError ? err : unavailable((err as Error).message);
     }
     // Storage cleanup only: the marker alone already hides the removed publications.

@@ -140,6 +140,12 @@ export class ShardLease {
 
   private async check(): Promise<void> {
     if (this.lost) return;
+    if (this.opts.nc.isClosed()) {
+      // The connection is gone for good (the shard is being closed): nothing left to guard.
+      if (this.timer !== null) clearInterval(this.timer);
+      this.timer = null;
+      return;
+    }
     let entry;
     try {
       entry = await this.kv.get(this.key);

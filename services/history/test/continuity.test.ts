@@ -1,11 +1,12 @@
 // When a shard cannot prove a channel's continuity it starts a new epoch (stream lost, sequence
-// gap, meta expired); an unreachable or silent shard is a temporary error, never a hang.
+// gap, meta expired); a failed write reloads the channel and keeps the epoch when it can; an
+// unreachable or silent shard is a temporary error, never a hang.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RotorError } from '@rotor/core';
 import type { HistoryOptions } from '@rotor/core';
 import { startNatsServer } from '@rotor/testkit';
-import { ClusterPublisher, ShardHistoryClient, ShardPresenceClient, closeNats, connectNats, NatsBroker, ShardRouter, Subjects } from '@rotor/nats';
+import { ClusterPublisher, ShardHistoryClient, ShardPresenceClient, closeNats, connectNats, encodeStoredRecord, NatsBroker, RecordKind, ShardRouter, Subjects } from '@rotor/nats';
 import { startHistoryShard } from '../src/index.ts';
 import { shardConfig, startSlice } from './fixture.ts';
 
@@ -121,5 +122,48 @@ test('no shard, or a shard that never answers: temporary "history shard unavaila
   } finally {
     router.close();
     await closeNats(nc);
+  }
+});
+
+test('a failed write reloads the channel: the epoch continues; an unacknowledged record that landed after a gap is dropped', async () => {
+  await using server = await startNatsServer({ jetstream: true });
+  const slice = await startSlice(server.url, { shards: 1, timeoutMs: 3000 });
+  const nc = await connectNats({ url: server.url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const publisher = new ClusterPublisher(slice.router, slice.broker, slice.clock);
+    const history = new ShardHistoryClient(slice.router);
+    const acked = [];
+    for (let i = 1; i <= 3; i++) acked.push(await publisher.publish({ channel: 'flaky', data: enc(`m${i}`), history: HISTORY }));
+    const epoch = acked[0]!.epoch;
+    const names: string[] = [];
+    for await (const si of jsm.streams.list()) if (si.config.name.startsWith(slice.streamPrefix)) names.push(si.config.name);
+    const stream = names.find((n) => !n.endsWith('_SHARDS'))!;
+    const subject = slice.subjects.storage(0, stream.split('_H0_')[1]!, 'flaky');
+    // What a write buffered during an outage looks like when it lands after the reconnect:
+    // offset 5 of this epoch, while offset 4 never made it.
+    const late = encodeStoredRecord({ kind: RecordKind.publication, epoch, offset: 5, time: slice.clock.now(), publication: { offset: 5, data: enc('late'), time: slice.clock.now() }, ttlMs: HISTORY.ttlMs });
+    await nc.jetstream().publish(subject, late);
+    // The next write fails for sure: JetStream refuses records over max_msg_size.
+    const info = await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { ...info.config, max_msg_size: 64 });
+    await assert.rejects(
+      publisher.publish({ channel: 'flaky', data: enc('x'.repeat(500)), history: HISTORY }),
+      (err: unknown) => err instanceof RotorError && err.temporary && err.code === 100,
+    );
+    await jsm.streams.update(stream, { ...info.config, max_msg_size: -1 });
+    // Reloaded from the stream: the epoch goes on after offset 3, the stray offset 5 is gone.
+    const next = await publisher.publish({ channel: 'flaky', data: enc('m4'), history: HISTORY });
+    assert.deepEqual(next, { offset: 4, epoch });
+    const r = await history.read({ channel: 'flaky', limit: -1, reverse: false, metaTtlMs: HISTORY.metaTtlMs });
+    assert.deepEqual(r.publications.map((p) => new TextDecoder().decode(p.data)), ['m1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(r.position, next);
+    // The stream agrees: a fresh shard loads the same.
+    await restartShard(slice, server.url);
+    const reloaded = await history.read({ channel: 'flaky', limit: -1, reverse: false, metaTtlMs: HISTORY.metaTtlMs });
+    assert.deepEqual(reloaded.position, next);
+  } finally {
+    await closeNats(nc);
+    await slice.dispose();
   }
 });

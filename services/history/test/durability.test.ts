@@ -114,6 +114,51 @@ test('nats-server restart: acknowledged publications survive and the shard conti
   }
 });
 
+test('nats-server restart with appends in flight: failed writes reload the channel from the stream, the epoch stays, acknowledged data is all there', async () => {
+  await using server = await startNatsServer({ jetstream: true });
+  const slice = await startSlice(server.url, { shards: 1, timeoutMs: 2000 });
+  try {
+    const publisher = new ClusterPublisher(slice.router, slice.broker, slice.clock);
+    const history = new ShardHistoryClient(slice.router);
+    const first = await publisher.publish({ channel: 'busy', data: enc('m0'), history: HISTORY });
+    // Keep many appends in flight while the server goes away and comes back.
+    const acked: Array<{ n: number; pos: StreamPosition }> = [];
+    let failures = 0;
+    let n = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const batch = Array.from({ length: 50 }, () => ++n);
+        const results = await Promise.allSettled(batch.map((i) => publisher.publish({ channel: 'busy', data: enc(`m${i}`), history: HISTORY })));
+        results.forEach((r, j) => {
+          if (r.status === 'fulfilled') acked.push({ n: batch[j]!, pos: r.value });
+          else failures++;
+        });
+        if (results.every((r) => r.status === 'rejected')) await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    while (acked.length < 200) await new Promise((r) => setTimeout(r, 10));
+    await server.restart();
+    const ackedAtRestart = acked.length;
+    const deadline = Date.now() + 20_000;
+    while (acked.length < ackedAtRestart + 200) {
+      if (Date.now() > deadline) throw new Error(`no acknowledgements after the restart (${failures} failures)`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    running = false;
+    await load;
+    assert.ok(failures > 0, 'some appends failed during the outage');
+    assert.deepEqual([...new Set(acked.map((a) => a.pos.epoch))], [first.epoch], 'one epoch throughout');
+    const r = await readAll(history, 'busy');
+    assert.equal(r.position.epoch, first.epoch);
+    const byOffset = new Map(r.publications.map((p) => [p.offset, dec(p.data)]));
+    assert.deepEqual(r.publications.map((p) => p.offset), Array.from({ length: r.position.offset }, (_, i) => i + 1), 'contiguous offsets');
+    for (const a of acked) assert.equal(byOffset.get(a.pos.offset), `m${a.n}`, `offset ${a.pos.offset}`);
+  } finally {
+    await slice.dispose();
+  }
+});
+
 const mainTs = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 function spawnShard(url: string, streamPrefix: string, subjectPrefix: string): Promise<ChildProcess> {

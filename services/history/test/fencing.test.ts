@@ -49,7 +49,7 @@ test('fencing: a second instance of a served shard is refused; a dead owner is t
     const heir = await startHistoryShard(shardConfig(prefix), { shard: 0, shards: 1, natsUrl: server.url, subjects, sweepIntervalMs: 0 });
     const tookMs = Date.now() - started;
     await heir.close();
-    await dead.store.close();
+    await dead.close();
     assert.ok(tookMs < 3000, `took over in ${tookMs} ms`);
     t.diagnostic(`takeover of a dead owner's lease: ${tookMs} ms`);
   });
@@ -69,11 +69,15 @@ test('fencing: a second instance of a served shard is refused; a dead owner is t
     try {
       // Another instance overwrote the key (it believed the owner dead: paused, cut off…).
       const nc = await connectNats({ url: server.url });
-      const kv = await nc.jetstream().views.kv(`${prefix}_SHARDS`);
-      await kv.put('shard-0', new TextEncoder().encode(JSON.stringify({ instance: 'usurper', host: 'elsewhere', pid: 1, since: Date.now() })));
-      assert.match(await withDeadline(fenced.promise, 5000, 'the fenced callback'), /history shard 0 was taken over by elsewhere pid 1/);
-      await assert.rejects(nc.request(subjects.shard(0), new Uint8Array([8, 7]), { timeout: 2000 }), /503|no responders/i);
-      await closeNats(nc);
+      try {
+        const kv = await nc.jetstream().views.kv(`${prefix}_SHARDS`);
+        await kv.put('shard-0', new TextEncoder().encode(JSON.stringify({ instance: 'usurper', host: 'elsewhere', pid: 1, since: Date.now() })));
+        assert.match(await withDeadline(fenced.promise, 5000, 'the fenced callback'), /history shard 0 was taken over by elsewhere pid 1/);
+        // No answer any more: "no responders", or a timeout while the UNSUB is still on its way.
+        await assert.rejects(nc.request(subjects.shard(0), new Uint8Array([8, 7]), { timeout: 1000 }), /503|no responders|TIMEOUT/i);
+      } finally {
+        await closeNats(nc);
+      }
     } finally {
       await owner.close();
     }

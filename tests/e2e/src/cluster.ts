@@ -212,9 +212,9 @@ export interface Failure {
 }
 
 /**
- * Publishes `{n}` to the channels in turn (n counts up per channel), one request at a time,
- * until stopped; keeps every acknowledgement and every failure. `pauseMs` spaces the requests
- * so the load stays steady on a small machine.
+ * Publishes `{n}` to the channels in turn (n counts up per channel) until stopped, `lanes`
+ * requests at a time (each lane waits for its answer); keeps every acknowledgement and every
+ * failure. `pauseMs` spaces each lane's requests so the load stays steady on a small machine.
  */
 export class SteadyPublisher {
   readonly acks: Ack[] = [];
@@ -222,18 +222,20 @@ export class SteadyPublisher {
   private running = true;
   private readonly loop: Promise<void>;
   private readonly next = new Map<string, number>();
+  private turn = 0;
 
   constructor(
     private readonly send: (channel: string, data: unknown) => Promise<ApiAnswer>,
     private readonly channels: readonly string[],
     private readonly pauseMs = 2,
+    lanes = 1,
   ) {
-    this.loop = this.run();
+    this.loop = Promise.all(Array.from({ length: lanes }, () => this.run())).then(() => undefined);
   }
 
   private async run(): Promise<void> {
-    for (let i = 0; this.running; i++) {
-      const channel = this.channels[i % this.channels.length] as string;
+    while (this.running) {
+      const channel = this.channels[this.turn++ % this.channels.length] as string;
       const n = (this.next.get(channel) ?? 0) + 1;
       this.next.set(channel, n);
       try {

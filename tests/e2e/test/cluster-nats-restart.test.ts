@@ -25,7 +25,8 @@ test('restart nats-server under load: processes reconnect, gateways resubscribe,
     channels.flatMap((ch) => [a, b].flatMap((gw) => SDK_BUILDS.map(async ([format, Build]) => ({ what: `${ch} ${format} on ${gw === a ? 'A' : 'B'}`, ch, s: await subscriber(t, Build, cluster.wsUrl(gw), ch, token) })))),
   );
 
-  const publisher = new SteadyPublisher((ch, data) => cluster.http('publish', { channel: ch, data }), channels);
+  // Four requests in flight at a time: some are on their way when the server goes.
+  const publisher = new SteadyPublisher((ch, data) => cluster.http('publish', { channel: ch, data }), channels, 2, 4);
   t.after(() => publisher.stop());
   await publisher.waitForAcks(100, 30_000);
 
@@ -47,6 +48,7 @@ test('restart nats-server under load: processes reconnect, gateways resubscribe,
   await publisher.stop();
 
   for (const f of publisher.failures) assert.equal(f.code, 100, `${f.channel} n=${f.n}: ${f.message}`);
+  for (const ch of channels) assert.equal(new Set(publisher.acksOf(ch).map((x) => x.epoch)).size, 1, `${ch}: the epoch survives the restart`);
   for (const { what, ch, s } of subs) await assertDeliveredExactlyOnce(what, s.publications, publisher.acksOf(ch));
   const epochs = channels.map((ch) => new Set(publisher.acksOf(ch).map((x) => x.epoch)).size);
   t.diagnostic(
