@@ -44,7 +44,7 @@ export async function runScenario(scenario: ScenarioName, cfg: BenchConfig, log:
         subChannels: cfg.subChannels,
         publishers: cfg.publishers,
         windows: cfg.windows,
-        rate: cfg.rate,
+        rates: cfg.rates,
         messages: cfg.messages,
         workers: cfg.workers,
         stallTimeoutMs: cfg.stallTimeoutMs,

@@ -68,13 +68,15 @@ test('fanout --rate: a fixed-rate phase keeps its schedule and stamps the due ti
   assert.ok(r.seconds >= 0.14, `phase took ${r.seconds} s`);
   assert.match(run.text, /uws\s+2\.0k\/s\s/);
 
-  const pct = await runScenario('fanout', config(['fanout', '--targets', 'uws', '--subs', '5', '--pubs', '1', '--rate', '25%', '--messages', '200', '--window', '16', '--warmup', '0'], null), quiet);
+  const pct = await runScenario('fanout', config(['fanout', '--targets', 'uws', '--subs', '5', '--pubs', '1', '--rate', '25%,10%', '--messages', '200', '--window', '16', '--warmup', '0'], null), quiet);
   const phases = pct.report.results as FanoutResult[];
-  assert.deepEqual(phases.map((p) => p.rateSpec ?? `W=${p.window}`), ['W=16', '25%']);
-  const [closed, fixed] = phases;
-  assert.ok(closed && fixed);
+  assert.deepEqual(phases.map((p) => p.rateSpec ?? `W=${p.window}`), ['W=16', '25%', '10%']);
+  const [closed, quarter, tenth] = phases;
+  assert.ok(closed && quarter && tenth);
   const peak = closed.published / closed.seconds;
-  assert.ok(Math.abs(fixed.rate! - peak / 4) < 1e-6 * peak, `${fixed.rate} is a quarter of ${peak}`);
+  assert.ok(Math.abs(quarter.rate! - peak / 4) < 1e-6 * peak, `${quarter.rate} is a quarter of ${peak}`);
+  assert.ok(Math.abs(tenth.rate! - peak / 10) < 1e-6 * peak, `${tenth.rate} is a tenth of ${peak}`);
+  for (const p of phases) assert.equal(p.loss.lost + p.loss.duplicates + p.loss.disorder, 0);
 });
 
 test('idle: 200 connections, a per-connection figure from settled RSS', async () => {

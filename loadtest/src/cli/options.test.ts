@@ -58,8 +58,13 @@ test('--rate: publications per second or a percentage of the peak', () => {
   assert.deepEqual(parseRate('1500/s'), { perSecond: 1500 });
   assert.deepEqual(parseRate('50%'), { peakFraction: 0.5 });
   for (const bad of ['0', '-5', 'fast', '150%', '0%', '1e9']) assert.throws(() => parseRate(bad), UsageError, bad);
-  const r = parseCli(['fanout', '--rate', '50%'], 1);
-  assert.ok(!r.help && r.config.rate !== null && 'peakFraction' in r.config.rate);
+  const r = parseCli(['fanout', '--rate', '50%,1000'], 1);
+  assert.ok(!r.help);
+  if (r.help) return;
+  assert.deepEqual(r.config.rates, [{ peakFraction: 0.5 }, { perSecond: 1000 }]);
+  const none = parseCli(['fanout'], 1);
+  assert.ok(!none.help && none.config.rates.length === 0);
+  assert.throws(() => parseCli(['fanout', '--rate', ','], 1), UsageError);
 });
 
 test('--rotor-flags replaces the launch flags (empty: none); cluster shape', () => {

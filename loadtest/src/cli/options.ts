@@ -20,7 +20,7 @@ export interface BenchConfig {
   subChannels: number;
   publishers: number;
   windows: number[];
-  rate: RateSpec | null;
+  rates: RateSpec[];
   messages: number;
   workers: number;
   stallTimeoutMs: number;
@@ -76,9 +76,10 @@ fanout:
   --sub-channels K       channels per subscriber (default 1)
   --pubs N               publishers (default 4)
   --window LIST          flow-control windows, one phase each (default 32,256)
-  --rate R               a fixed-rate phase: R publications/s over all publishers (only that phase,
-                         in-flight capped by the largest window), or P% — after the windows' phases,
-                         P % of the best publish rate they reached (latency at part load)
+  --rate LIST            fixed-rate phases, e.g. 50%,25% or 2000: R publications/s over all
+                         publishers, or P% of the best publish rate the windows' phases reached
+                         (which then run first; only absolute rates skip them). The largest window
+                         caps what is in flight. For latency at part load
   --messages N           per-phase cap on published messages (default 0: time only)
   --workers N            subscriber worker threads (default: cores − 1, at least 1)
   --stall-timeout TIME   end a phase when nothing is delivered this long (default 5s)
@@ -194,7 +195,8 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
   const windows = v.window === undefined ? [32, 256] : list(v.window).map((w) => int('window', w, 0, 1, 1_000_000));
   if (windows.length === 0) throw new UsageError('--window needs at least one value');
   const subscribers = int('subs', v.subs, 1000, 1, 19_000);
-  const rate = parseRate(v.rate);
+  const rates = v.rate === undefined ? [] : list(v.rate).map((r) => parseRate(r)!);
+  if (v.rate !== undefined && rates.length === 0) throw new UsageError('--rate needs at least one value');
   const channels = int('channels', v.channels, 1, 1, 1 << 24);
   const subChannels = int('sub-channels', v['sub-channels'], 1, 1, 10_000);
   if (subChannels > channels) throw new UsageError('--sub-channels cannot exceed --channels');
@@ -215,7 +217,7 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
       subChannels,
       publishers: int('pubs', v.pubs, 4, 1, 65_535),
       windows,
-      rate,
+      rates,
       messages: int('messages', v.messages, 0, 0, 2 ** 31 - 1),
       workers: int('workers', v.workers, defaultWorkers, 1, 64),
       stallTimeoutMs: parseDuration(v['stall-timeout'] ?? '5s'),

@@ -41,10 +41,11 @@ export interface FanoutOptions extends CommonOptions, FanoutShape {
   /** One closed-loop measurement phase per window, in order. */
   windows: number[];
   /**
-   * A fixed-rate phase after the closed-loop ones (null: none). With `perSecond` the closed-loop
-   * phases are skipped; the largest window caps what may be in flight.
+   * Fixed-rate phases after the closed-loop ones, in order (none by default). When every one is a
+   * `perSecond` rate the closed-loop phases are skipped. The largest window caps what may be in
+   * flight.
    */
-  rate?: RateSpec | null;
+  rates?: RateSpec[];
   /** Per-phase cap on published messages (0: bounded by time only). */
   messages: number;
   /** Subscriber worker threads. */
@@ -332,19 +333,20 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Fano
     const meter = new Meter(target.processes);
     const results: FanoutResult[] = [];
     let lossBefore: LossStats = sumLoss([]);
-    const rate = o.rate ?? null;
-    if (rate === null || 'peakFraction' in rate) {
+    const rates = o.rates ?? [];
+    if (rates.length === 0 || rates.some((r) => 'peakFraction' in r)) {
       for (const window of o.windows) {
         const r = await runPhase(name, target, o, s, workers, publishers, meter, window, lossBefore, null);
         lossBefore = r.lossTotal;
         results.push(r.result);
       }
     }
-    if (rate !== null) {
+    const closedLoop = results.filter((r) => r.ended !== 'stalled');
+    const peak = Math.max(0, ...closedLoop.map((r) => (r.seconds > 0 ? r.published / r.seconds : 0)));
+    for (const rate of rates) {
       let perSecond: number;
       let spec: string;
       if ('peakFraction' in rate) {
-        const peak = Math.max(0, ...results.filter((r) => r.ended !== 'stalled').map((r) => (r.seconds > 0 ? r.published / r.seconds : 0)));
         perSecond = peak * rate.peakFraction;
         spec = `${+(rate.peakFraction * 100).toFixed(2)}%`;
         o.log(`[${name}] fixed-rate phase: ${spec} of the peak publish rate ${fmtRate(peak)}/s = ${fmtRate(perSecond)}/s`);
@@ -352,10 +354,13 @@ async function runAgainst(factory: TargetFactory, target: RunningTarget, o: Fano
         perSecond = rate.perSecond;
         spec = `${fmtRate(perSecond)}/s`;
       }
-      if (perSecond > 0) {
-        const r = await runPhase(name, target, o, s, workers, publishers, meter, maxWindow, lossBefore, { perSecond, spec });
-        results.push(r.result);
-      } else o.log(`[${name}] no fixed-rate phase: no closed-loop phase published anything`);
+      if (perSecond <= 0) {
+        o.log(`[${name}] no fixed-rate phase ${spec}: no closed-loop phase published anything`);
+        continue;
+      }
+      const r = await runPhase(name, target, o, s, workers, publishers, meter, maxWindow, lossBefore, { perSecond, spec });
+      lossBefore = r.lossTotal;
+      results.push(r.result);
     }
     return results;
   } finally {
