@@ -57,6 +57,7 @@ export const rotorClusterTarget: TargetFactory = {
         nodeFlags: rotorNodeFlags(),
         env: { NATS_SERVER_BIN: nats, NO_COLOR: '1' },
         readyMessage: 'cluster ready',
+        logFile: join(opts.tmpDir, 'rotor-cluster.log'),
         timeoutMs: 120_000,
         log: opts.log,
         label: 'rotor-cluster',

@@ -3,6 +3,7 @@
 // like `pnpm start` (same node flags). Clients speak the Centrifugo client protocol in JSON or
 // protobuf; fanout publishers are Centrifugo clients using the client-side publish command; the
 // publish scenario drives the HTTP and gRPC server API.
+import { join } from 'node:path';
 import { startRotorCli } from '../../lib/rotor-cli.ts';
 import { grpcApiClient, httpApiClient } from './api-client.ts';
 import { rotorNodeFlags, writeRotorConfig } from './config.ts';
@@ -27,6 +28,7 @@ export const rotorTarget: TargetFactory = {
     const { handle, ready } = await startRotorCli(['start', '--config', conf.file], {
       nodeFlags: rotorNodeFlags(),
       readyMessage: 'rotor started',
+      logFile: join(opts.tmpDir, 'rotor.log'),
       log: opts.log,
       label: 'rotor',
     });
