@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../packages/core/src/index.ts';
-import { historyHttpPort } from './app-facts.ts';
+import { configEnvNames, defaultConfig, loadConfig, nonConfigEnvVars } from '../../packages/core/src/index.ts';
 import { rotorServices, type RotorService } from './compose.ts';
 import { asRecord, readText, readYaml, repoPath, repoRoot } from './repo.ts';
 
@@ -110,7 +109,36 @@ test('compose: published ports and healthchecks match the configured ports', () 
       assert.equal(s.config.grpcApi.enabled, true);
       assert.deepEqual(containerPorts(s.service), [s.config.rotor.apiPort, s.config.grpcApi.port], s.name);
       assert.match(healthcheck(s.service), new RegExp(`127\\.0\\.0\\.1:${s.config.rotor.apiPort}/health'`), s.name);
+    } else {
+      // The shard's probe port is internal: Prometheus reaches it over the compose network.
+      assert.deepEqual(containerPorts(s.service), [], s.name);
+      assert.match(healthcheck(s.service), new RegExp(`127\\.0\\.0\\.1:${s.config.rotor.history.httpPort}/health'`), s.name);
     }
+  }
+});
+
+test('compose: the history port is set explicitly, to the default of rotor.history.http_port', () => {
+  const raw = asRecord(JSON.parse(readText('deploy/config/rotor.json')), 'rotor.json');
+  const history = asRecord(asRecord(raw['rotor'], 'rotor')['history'], 'rotor.history');
+  assert.equal(history['http_port'], defaultConfig('test').rotor.history.httpPort);
+  for (const s of rotorServices().filter((x) => x.role === 'history')) assert.equal(s.config.rotor.history.httpPort, history['http_port'], s.name);
+});
+
+test('compose: every ROTOR_* variable the services set is one the application reads', () => {
+  const known = new Set([...configEnvNames(), ...nonConfigEnvVars]);
+  const services = rotorServices();
+  const names = new Set(services.flatMap((s) => Object.keys(asRecord(s.service['environment'], s.name))));
+  assert.ok(names.size >= 6);
+  for (const name of names) assert.ok(known.has(name), `${name} is not a configuration variable`);
+  // The check can fail: a misspelt or stale name is not known.
+  assert.equal(known.has('ROTOR_HISTORY_HTTPPORT'), false);
+});
+
+test('READMEs: every ROTOR_* variable they name is one the application reads', () => {
+  const known = new Set([...configEnvNames(), ...nonConfigEnvVars]);
+  for (const file of ['deploy/README.md', 'helm/rotor/README.md', 'services/history/README.md']) {
+    const named = [...readText(file).matchAll(/\b(ROTOR_[A-Z0-9_]*[A-Z0-9])\b/g)].map((m) => m[1] as string);
+    for (const name of named) assert.ok(known.has(name), `${file}: ${name} is not a configuration variable`);
   }
 });
 
@@ -141,7 +169,7 @@ test('compose: Prometheus scrapes every Rotor service on its metrics port', () =
   }
   const expected = new Map<string, string>();
   for (const s of rotorServices()) {
-    const port = s.role === 'gateway' ? s.config.httpServer.port : s.role === 'api' ? s.config.rotor.apiPort : historyHttpPort(s.config);
+    const port = s.role === 'gateway' ? s.config.httpServer.port : s.role === 'api' ? s.config.rotor.apiPort : s.config.rotor.history.httpPort;
     expected.set(`${s.name}:${port}`, s.role);
   }
   assert.deepEqual([...targets].sort(), [...expected].sort());

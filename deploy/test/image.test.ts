@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import { defaultConfig } from '../../packages/core/src/index.ts';
 import { ROTOR_NODE_FLAGS } from '../../services/rotor/src/node-flags.ts';
 import { asRecord, readJson, readText, readYaml, repoPath, repoRoot } from './repo.ts';
 
@@ -46,7 +47,9 @@ test('Dockerfile: frozen, production-only install; entry point, command, ports, 
   assert.deepEqual(JSON.parse(instruction('ENTRYPOINT')[0] ?? 'null'), ['node', ...ROTOR_NODE_FLAGS, '--import', 'tsx', 'services/rotor/src/main.ts']);
   assert.deepEqual(JSON.parse(instruction('CMD')[0] ?? 'null'), ['start', '--dev']);
   assert.ok(instruction('ENV').includes('ROTOR_HTTP_SERVER_ADDRESS=0.0.0.0'), 'containers listen on all interfaces');
-  assert.deepEqual(instruction('EXPOSE'), ['8000 9000 10000']);
+  const defaults = defaultConfig('test');
+  const ports = [defaults.httpServer.port, defaults.rotor.history.httpPort, defaults.rotor.apiPort, defaults.grpcApi.port];
+  assert.deepEqual(instruction('EXPOSE'), [ports.join(' ')], 'the default ports of the roles');
   assert.deepEqual(instruction('HEALTHCHECK'), [], 'probes belong to Kubernetes, not the image');
   const user = instruction('USER');
   assert.equal(user.length, 1);

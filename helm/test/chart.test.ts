@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { configEnvNames, defaultConfig, loadConfig, nonConfigEnvVars } from '../../packages/core/src/index.ts';
-import { assumedHistoryHttpPort, historyHttpPort } from '../../deploy/test/app-facts.ts';
 import { asRecord, isRecord, readJson, readText, readYaml, repoPath } from '../../deploy/test/repo.ts';
 import { podEnv, renderedConfig, values, v } from './render.ts';
 import { checkBalance, definedNames, missingValues, reboundValues, usedNames } from './template-check.ts';
@@ -82,10 +81,7 @@ test('ports: the values equal the application defaults', () => {
   assert.equal(v('gateway.service.port'), defaults.httpServer.port);
   assert.equal(v('api.httpPort'), defaults.rotor.apiPort);
   assert.equal(v('api.grpc.port'), defaults.grpcApi.port);
-  // rotor.history.http_port does not exist yet: the chart assumes 8080 (see the chart README).
-  // Once the key lands, this compares against its default instead.
-  assert.equal(v('history.httpPort'), historyHttpPort(defaults));
-  if (!configEnvNames().includes('ROTOR_ROTOR_HISTORY_HTTP_PORT')) assert.equal(v('history.httpPort'), assumedHistoryHttpPort);
+  assert.equal(v('history.httpPort'), defaults.rotor.history.httpPort);
 });
 
 interface Probe {
@@ -113,9 +109,12 @@ function containerPort(file: string, name: string): string | undefined {
 test('probes: the paths the app serves, on the port named http, which is the role port', () => {
   const gatewayServer = readText('services/gateway/src/server.ts');
   const apiRole = readText('services/api/src/role.ts');
-  assert.match(gatewayServer, /app\.get\('\/health', /);
-  assert.match(gatewayServer, /app\.get\('\/health\/live', /);
-  assert.match(apiRole, /app\.get\('\/health', /);
+  const historyProbes = readText('services/rotor/src/roles/probe-server.ts');
+  assert.match(readText('services/rotor/src/commands/history.ts'), /startProbeServer\(\{[^}]*port: config\.rotor\.history\.httpPort,/);
+  for (const text of [gatewayServer, apiRole, historyProbes]) {
+    assert.match(text, /app\.get\('\/health', /);
+    assert.match(text, /app\.get\('\/health\/live', /);
+  }
 
   assert.deepEqual(probes('gateway-deployment.yaml'), {
     readinessProbe: { kind: 'httpGet', path: '/health', port: 'http' },
@@ -126,24 +125,25 @@ test('probes: the paths the app serves, on the port named http, which is the rol
 
   assert.deepEqual(probes('api-deployment.yaml'), {
     readinessProbe: { kind: 'httpGet', path: '/health', port: 'http' },
-    livenessProbe: { kind: 'tcpSocket', port: 'http' },
-    startupProbe: { kind: 'tcpSocket', port: 'http' },
+    livenessProbe: { kind: 'httpGet', path: '/health/live', port: 'http' },
+    startupProbe: { kind: 'httpGet', path: '/health/live', port: 'http' },
   });
   assert.equal(containerPort('api-deployment.yaml', 'http'), '.Values.api.httpPort');
   assert.equal(containerPort('api-deployment.yaml', 'grpc'), '.Values.api.grpc.port');
 
   assert.deepEqual(probes('history-statefulset.yaml'), {
     readinessProbe: { kind: 'httpGet', path: '/health', port: 'http' },
-    livenessProbe: { kind: 'tcpSocket', port: 'http' },
-    startupProbe: { kind: 'tcpSocket', port: 'http' },
+    livenessProbe: { kind: 'httpGet', path: '/health/live', port: 'http' },
+    startupProbe: { kind: 'httpGet', path: '/health/live', port: 'http' },
   });
   assert.equal(containerPort('history-statefulset.yaml', 'http'), '.Values.history.httpPort');
+  assert.equal(v('history.probes.enabled'), true);
 });
 
 test('config: the chart sets the keys it owns in rotor.config (the test renders the same ones)', () => {
   const helpers = templates.get('_helpers.tpl') ?? '';
   const define = helpers.slice(helpers.indexOf('{{- define "rotor.config" -}}'));
-  for (const key of ['"http_server"', '"grpc_api"', '"health"', '"prometheus"', '"api_port"', '"shards"', '"nats"', '"url"']) {
+  for (const key of ['"http_server"', '"grpc_api"', '"health"', '"prometheus"', '"api_port"', '"shards"', '"http_port"', '"nats"', '"url"']) {
     assert.ok(define.includes(key), `rotor.config sets ${key}`);
   }
   assert.match(define, /set \$cfg "health" \(dict "enabled" true\)/);
@@ -162,6 +162,9 @@ test('config: the default rendered rotor.json plus the injected environment load
     assert.equal(config.httpApi.key, 'http-from-secret');
     assert.equal(config.grpcApi.key, 'grpc-from-secret');
     assert.equal(config.rotor.history.shards, v('history.shards'));
+    assert.equal(config.rotor.history.httpPort, v('history.httpPort'));
+    // The shard index is left to each pod (its ordinal), not fixed for all of them.
+    assert.equal(config.rotor.history.shard, defaultConfig('test').rotor.history.shard);
     assert.equal(config.health.enabled, true);
     assert.equal(config.prometheus.enabled, true);
 
@@ -185,12 +188,34 @@ test('environment: every ROTOR_* variable the templates set is one the applicati
   }
 });
 
+test('environment: the variables the chart refuses in extraEnv are real names of the keys it owns', () => {
+  const known = new Set([...configEnvNames(), ...nonConfigEnvVars]);
+  const helpers = templates.get('_helpers.tpl') ?? '';
+  const define = /\{\{- define "rotor\.reservedEnv" -\}\}\n([^{]*)\n\{\{- end -\}\}/.exec(helpers);
+  assert.ok(define !== null, 'rotor.reservedEnv is defined');
+  const reserved = (define[1] as string).trim().split(/\s+/);
+  for (const name of reserved.filter((n) => n !== 'HOSTNAME')) assert.ok(known.has(name), `${name} is not a configuration variable`);
+  // Both spellings of each rotor.* key the chart sets (ROTOR_ROTOR_… and the short alias).
+  for (const key of ['history_shards', 'history_shard', 'history_http_port', 'api_port']) {
+    for (const name of [`ROTOR_${key.toUpperCase()}`, `ROTOR_ROTOR_${key.toUpperCase()}`]) {
+      assert.ok(known.has(name), `${name} exists`);
+      assert.ok(reserved.includes(name), `${name} is refused in extraEnv`);
+    }
+  }
+  for (const name of ['ROTOR_CONFIG', 'ROTOR_HTTP_SERVER_PORT', 'ROTOR_GRPC_API_PORT', 'ROTOR_GRPC_API_ENABLED', 'ROTOR_HEALTH_ENABLED', 'ROTOR_PROMETHEUS_ENABLED', 'HOSTNAME']) {
+    assert.ok(reserved.includes(name), `${name} is refused in extraEnv`);
+  }
+});
+
 test('history: a StatefulSet of shards, started in parallel, without volumes or autoscaling', () => {
   const sts = templates.get('history-statefulset.yaml') ?? '';
   assert.match(sts, /kind: StatefulSet/);
   assert.match(sts, /replicas: \{\{ \.Values\.history\.shards \}\}/);
   assert.match(sts, /podManagementPolicy: Parallel/);
   assert.match(sts, /args: \["history"\]/);
+  // The shard index comes from the pod name (the role reads the ordinal of HOSTNAME).
+  assert.match(sts, /- name: HOSTNAME\n\s+valueFrom:\n\s+fieldRef:\n\s+fieldPath: metadata\.name\n/);
+  assert.match(readText('services/rotor/src/commands/history.ts'), /shardIndex\(stringOption\(args, 'shard'\), config\.rotor\.history\.shard, ctx\.env\['HOSTNAME'\]\)/);
   assert.doesNotMatch(sts, /volumeClaimTemplates/);
   assert.match(templates.get('_helpers.tpl') ?? '', /name: ROTOR_HISTORY_SHARDS\n\s+value: \{\{ \.Values\.history\.shards \| quote \}\}/);
   for (const [file, text] of templates) {

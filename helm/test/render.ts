@@ -27,7 +27,7 @@ export function renderedConfig(natsUrl = 'nats://release-nats:4222'): Record<str
   cfg['prometheus'] = { enabled: true };
   const rotor = obj('rotor');
   rotor['api_port'] = v('api.httpPort');
-  obj('history', rotor)['shards'] = v('history.shards');
+  Object.assign(obj('history', rotor), { shards: v('history.shards'), http_port: v('history.httpPort') });
   obj('nats', rotor)['url'] = natsUrl;
   return cfg;
 }

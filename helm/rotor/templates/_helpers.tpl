@@ -86,6 +86,41 @@ app.kubernetes.io/component: {{ .role }}
 {{- end -}}
 
 {{/*
+Values the templates cannot work with, refused at render time: ports out of range, the api's two
+ports equal, a shard index fixed in the config (every history pod would claim the same shard: one
+serves, the others are refused by the shard lease), and extra environment variables that would
+override what the chart sets (the probes, the ports or the shard mapping would go wrong).
+*/}}
+{{- define "rotor.validate" -}}
+{{- range $what, $port := dict "gateway.port" .Values.gateway.port "api.httpPort" .Values.api.httpPort "api.grpc.port" .Values.api.grpc.port "history.httpPort" .Values.history.httpPort -}}
+{{- if or (lt (int $port) 1) (gt (int $port) 65535) -}}
+{{- fail (printf "%s must be a port between 1 and 65535, got %v" $what $port) -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.api.grpc.enabled (eq (int .Values.api.httpPort) (int .Values.api.grpc.port)) -}}
+{{- fail "api.httpPort and api.grpc.port must differ" -}}
+{{- end -}}
+{{- $rotor := get .Values.config "rotor" | default dict -}}
+{{- $history := get $rotor "history" | default dict -}}
+{{- if and (hasKey $history "shard") (ne (toString (get $history "shard")) "-1") -}}
+{{- fail "config.rotor.history.shard must not be set: each history pod takes its shard from its pod ordinal" -}}
+{{- end -}}
+{{- range concat .Values.extraEnv .Values.gateway.extraEnv .Values.api.extraEnv .Values.history.extraEnv -}}
+{{- if has .name (include "rotor.reservedEnv" $ | splitList " ") -}}
+{{- fail (printf "extraEnv: %s is set by the chart (use the chart's values instead)" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Environment variables the chart sets or relies on, in either spelling the config accepts
+(ROTOR_ + the key path, and the short form of rotor.* keys); space-separated.
+*/}}
+{{- define "rotor.reservedEnv" -}}
+ROTOR_CONFIG ROTOR_HISTORY_SHARDS ROTOR_ROTOR_HISTORY_SHARDS ROTOR_HISTORY_SHARD ROTOR_ROTOR_HISTORY_SHARD ROTOR_HISTORY_HTTP_PORT ROTOR_ROTOR_HISTORY_HTTP_PORT ROTOR_HTTP_SERVER_PORT ROTOR_API_PORT ROTOR_ROTOR_API_PORT ROTOR_GRPC_API_ENABLED ROTOR_GRPC_API_PORT ROTOR_HEALTH_ENABLED ROTOR_PROMETHEUS_ENABLED HOSTNAME
+{{- end -}}
+
+{{/*
 The rotor.json every role reads: .Values.config with the keys the chart owns set over it
 (explicit `set`s: sprig's merge functions skip false and 0, so they cannot turn a flag off).
 */}}
@@ -108,6 +143,7 @@ The rotor.json every role reads: .Values.config with the keys the chart owns set
 {{- $_ = set $rotor "api_port" (int .Values.api.httpPort) -}}
 {{- $history := get $rotor "history" | default dict -}}
 {{- $_ = set $history "shards" $shards -}}
+{{- $_ = set $history "http_port" (int .Values.history.httpPort) -}}
 {{- $_ = set $rotor "history" $history -}}
 {{- $url := include "rotor.natsUrl" . -}}
 {{- if $url -}}

@@ -1,7 +1,8 @@
 // startApiRole: the cluster `api` role — one ApiService over injected (NATS-backed) adapters,
-// served over HTTP on its own uWebSockets.js app (rotor.apiPort, with /metrics and /health) and
-// over gRPC (grpc_api.*, when grpc_api.enabled). The embedded mode does not use this: it mounts
-// the HTTP routes on the gateway's app (mountHttpApi) and calls startGrpcApi itself.
+// served over HTTP on its own uWebSockets.js app (rotor.apiPort, with /metrics, /health and
+// /health/live) and over gRPC (grpc_api.*, when grpc_api.enabled). The embedded mode does not
+// use this: it mounts the HTTP routes on the gateway's app (mountHttpApi) and calls
+// startGrpcApi itself.
 import { silentLogger } from '@rotor/core';
 import type { RotorConfig } from '@rotor/core';
 import type { us_listen_socket } from 'uWebSockets.js';
@@ -20,7 +21,7 @@ export interface ApiRoleDeps extends Omit<ApiDeps, 'config'> {
 
 export interface ApiRole {
   readonly service: ApiService;
-  /** Port of the HTTP API (and /metrics, /health). */
+  /** Port of the HTTP API (and /metrics, /health, /health/live). */
   readonly httpPort: number;
   /** Port of the gRPC API, or null when grpc_api.enabled is false. */
   readonly grpcPort: number | null;
@@ -67,6 +68,11 @@ export async function startApiRole(config: RotorConfig, deps: ApiRoleDeps): Prom
     const r = ready();
     res.writeStatus(r.ok ? '200 OK' : '503 Service Unavailable').writeHeader('Content-Type', 'application/json');
     res.end(r.ok ? '{}' : JSON.stringify({ error: r.reason ?? 'not ready' }));
+  });
+  // Liveness: 200 for as long as this process serves, whatever NATS does. A NATS outage makes
+  // /health 503 (out of the load balancer) but must not get the pods restarted.
+  app.get('/health/live', (res) => {
+    res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').end('{}');
   });
 
   // uWS drops the connection for a request no route matches; answer 404 instead.

@@ -22,7 +22,7 @@ export const api: Command = {
     'Options:',
     '  -c, --config FILE  config file, JSON or YAML (default: ROTOR_CONFIG); ROTOR_* variables apply',
     '',
-    'HTTP API, /health and /metrics on rotor.api_port (default 9000; ROTOR_API_PORT), gRPC on',
+    'HTTP API, /health (ready), /health/live and /metrics on rotor.api_port (default 9000; ROTOR_API_PORT), gRPC on',
     'grpc_api.port (default 10000) when grpc_api.enabled. NATS is rotor.nats.url (ROTOR_NATS_URL).',
     'While NATS is unreachable /health is 503 and calls fail with a temporary error (code 100).',
     'SIGTERM/SIGINT stop it (exit 0).',
