@@ -62,7 +62,7 @@ export async function runScenario(scenario: ScenarioName, cfg: BenchConfig, log:
       break;
     }
     case 'connect': {
-      const o = { ...common, connects: cfg.connects, concurrency: cfg.concurrency, channels: cfg.channels };
+      const o = { ...common, connects: cfg.connects, concurrency: cfg.concurrency, channels: cfg.channels, workers: cfg.connectWorkers || undefined };
       results = await runConnect(factories, o);
       options = o;
       break;

@@ -121,6 +121,9 @@ export interface ClientDriver {
   subscribe(channels: readonly string[], sink: MessageSink, options?: SubscribeOptions): Promise<SubscriberConn>;
   /** Opens a publisher connection. */
   publisher(): Promise<PublisherConn>;
+  /** Optional: client-side work that belongs to no single connection (e.g. signing the tokens the
+   *  connections will present), done before a timed run so it stays out of the measurement. */
+  prepare?(): Promise<void>;
 }
 
 // ---- server API (publish scenario) ----------------------------------------------------------------

@@ -33,6 +33,8 @@ export interface BenchConfig {
   // connect / publish
   connects: number;
   concurrency: number;
+  /** connect: generator worker threads (0: one per core). */
+  connectWorkers: number;
   transports: string[];
   // output
   outDir: string | null;
@@ -94,6 +96,7 @@ idle:
 connect / publish:
   --connects N           connections to open (default 0: time only)
   --concurrency N        attempts / requests in flight (default 32)
+  --connect-workers N    connect: generator worker threads sharing the attempts (default: cores)
   --transports LIST      publish API transports (default: all the target offers)
 
 Example (the seed's run):
@@ -175,6 +178,7 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
         settle: { type: 'string' },
         connects: { type: 'string' },
         concurrency: { type: 'string' },
+        'connect-workers': { type: 'string' },
         transports: { type: 'string' },
       },
     });
@@ -228,6 +232,7 @@ export function parseCli(argv: readonly string[], defaultWorkers: number): Parse
       settleMs: parseDuration(v.settle ?? '10s'),
       connects: int('connects', v.connects, 0, 0, 2 ** 31 - 1),
       concurrency: int('concurrency', v.concurrency, 32, 1, 10_000),
+      connectWorkers: int('connect-workers', v['connect-workers'], 0, 0, 64),
       transports: list(v.transports),
       outDir: v['no-json'] ? null : (v.out ?? null),
       quiet: v.quiet ?? false,

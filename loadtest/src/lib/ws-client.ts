@@ -14,6 +14,24 @@ const MAX_HANDSHAKE_BYTES = 16 * 1024;
 /** Refuse frames larger than this (protects the generator's memory from a broken server). */
 const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+// Handshake keys come from a pool made at start-up, each with its expected Sec-WebSocket-Accept:
+// randomBytes and SHA-1 per connection were ≈ 4 % of a connect generator thread. The key is a
+// nonce against proxies replaying cached upgrades; a loopback benchmark has none (as with the
+// masking key above). Every handshake's accept value is still checked.
+const KEY_POOL = 1024;
+const keys: { key: string; accept: string }[] = [];
+let nextKey = 0;
+
+function handshakeKey(): { key: string; accept: string } {
+  const i = nextKey++ & (KEY_POOL - 1);
+  let k = keys[i];
+  if (!k) {
+    const key = randomBytes(16).toString('base64');
+    k = keys[i] = { key, accept: createHash('sha1').update(key + WS_GUID).digest('base64') };
+  }
+  return k;
+}
+
 const OP_CONT = 0x0;
 const OP_TEXT = 0x1;
 const OP_BINARY = 0x2;
@@ -52,7 +70,7 @@ const enum State {
 export class WsClient {
   private readonly socket: Socket;
   private state = State.Handshake;
-  private readonly key: string;
+  private readonly key: { key: string; accept: string };
   private handshakeBuf: Buffer | null = null;
   // Frame parser state.
   private readonly hdr = Buffer.allocUnsafe(14);
@@ -76,7 +94,7 @@ export class WsClient {
     private readonly opts: WsConnectOptions,
     private readonly handlers: WsHandlers,
   ) {
-    this.key = randomBytes(16).toString('base64');
+    this.key = handshakeKey();
     this.opened = new Promise<void>((resolve, reject) => {
       this.openResolve = resolve;
       this.openReject = reject;
@@ -152,7 +170,7 @@ export class WsClient {
     const o = this.opts;
     let req =
       `GET ${o.path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n`;
+      `Sec-WebSocket-Key: ${this.key.key}\r\nSec-WebSocket-Version: 13\r\n`;
     if (o.headers) for (const [k, v] of Object.entries(o.headers)) req += `${k}: ${v}\r\n`;
     this.socket.write(req + '\r\n');
   }
@@ -202,7 +220,7 @@ export class WsClient {
     const lines = head.split('\r\n');
     const status = lines[0] ?? '';
     if (!/^HTTP\/1\.1 101\b/.test(status)) return new Error(`websocket upgrade refused: ${status}`);
-    const want = createHash('sha1').update(this.key + WS_GUID).digest('base64');
+    const want = this.key.accept;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const colon = line.indexOf(':');

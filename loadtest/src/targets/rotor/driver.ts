@@ -45,6 +45,11 @@ class RotorDriver implements ClientDriver {
     return this.tokens[i];
   }
 
+  async prepare(): Promise<void> {
+    // Every token of the pool; the server still verifies each one on every connect.
+    await Promise.all(Array.from({ length: TOKEN_POOL }, () => this.token()));
+  }
+
   private open(channels: readonly string[], sink: MessageSink | null, onLost: (err: Error | null) => void, localAddress?: string): Session {
     const format = this.format;
     const path = format === 'protobuf' ? `${PATH}?cf_protocol=protobuf` : PATH;
