@@ -110,3 +110,98 @@ test('json: pushes laid out differently from @rotor/proto (field order, escaped 
   scanJsonFrame(frame, 0, frame.length, h);
   assert.deepEqual(events, ['data:"p-1"', 'data:"p-2"', 'data:', 'other']);
 });
+
+/** What a client that JSON.parses the line would make of it: a publication (with our data span's
+ *  text, or '' when data is not a string), another reply, or an error. */
+function viaJsonParse(line: string): string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'invalid';
+  }
+  const push = (v as { push?: unknown } | null)?.push;
+  const pubObj = typeof push === 'object' && push !== null && !Array.isArray(push) ? (push as { pub?: unknown }).pub : undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof pubObj !== 'object' || pubObj === null || Array.isArray(pubObj)) return 'other';
+  const data = (pubObj as { data?: unknown }).data;
+  return typeof data === 'string' ? `data:${JSON.stringify(data)}` : 'data:';
+}
+
+function viaScanner(line: string): string {
+  const buf = Buffer.from(line, 'utf8');
+  const out: string[] = [];
+  scanJsonFrame(buf, 0, buf.length, {
+    onData: (b, s, e) => out.push(`data:${Buffer.from(b.subarray(s, e)).toString('utf8')}`),
+    onPing: () => out.push('ping'),
+    onOther: (b, s, e) => {
+      let ok = true;
+      try {
+        JSON.parse(Buffer.from(b.subarray(s, e)).toString('utf8'));
+      } catch {
+        ok = false;
+      }
+      out.push(ok ? 'other' : 'invalid');
+    },
+    onBroken: (r) => out.push(`broken:${r}`),
+  });
+  return out.join('|');
+}
+
+test('json: every line is validated in full, agreeing with JSON.parse on mutated pushes', () => {
+  const base = Buffer.from(encodeReplies([pub(7, true)], 'json')).toString('latin1');
+  assert.equal(viaScanner(base), viaJsonParse(base));
+  const alphabet = ['"', '\\', '{', '}', '[', ']', ':', ',', ' ', '0', '-', '.', 'e', 'x', '\u0001', 't', 'n', 'u'];
+  let disagreements = 0;
+  let checked = 0;
+  for (let i = 0; i < base.length; i++) {
+    const variants = [base.slice(0, i) + base.slice(i + 1), ...alphabet.map((c) => base.slice(0, i) + c + base.slice(i + 1))];
+    for (const v of variants) {
+      if (v.includes('\n') || v === '{}') continue;
+      checked++;
+      const want = viaJsonParse(v);
+      const got = viaScanner(v);
+      // A publication whose data is not a JSON string is reported with an empty span either way.
+      const norm = (x: string) => (x.startsWith('data:') && !x.startsWith('data:"') ? 'data:' : x);
+      if (norm(got) !== norm(want)) {
+        disagreements++;
+        assert.fail(`line ${JSON.stringify(v)}: scanner ${got}, JSON.parse ${want}`);
+      }
+    }
+  }
+  assert.ok(checked > 1000);
+  assert.equal(disagreements, 0);
+});
+
+test('json: numbers, literals, arrays, escapes and nesting are parsed, not skipped', () => {
+  const ok = '{"push":{"channel":"c\\u00e9\\n","pub":{"data":"p","offset":-1.5e+3,"tags":{"a":[true,false,null,[],{}]}}},"z":0}';
+  assert.equal(viaScanner(ok), 'data:"p"');
+  for (const bad of [
+    '{"push":{"channel":"c","pub":{"data":"p","offset":01}}}',
+    '{"push":{"channel":"c","pub":{"data":"p","offset":1.}}}',
+    '{"push":{"channel":"c","pub":{"data":"p","x":tru}}}',
+    '{"push":{"channel":"c\\q","pub":{"data":"p"}}}',
+    '{"push":{"channel":"c","pub":{"data":"p",}}}',
+    '{"push":{"channel":"c","pub":{"data":"p"}}} x',
+    '{"push":{"channel":"c","pub":{"data":"p"}}',
+  ]) {
+    assert.equal(viaScanner(bad), 'invalid', bad);
+  }
+});
+
+test('protobuf: a publication push with a wrong wire type or broken nested framing is not taken as data', () => {
+  const good = Buffer.from(encodeReplies([pub(8, true)], 'protobuf'));
+  const seen: string[] = [];
+  const h: ScanHandlers = { onData: () => seen.push('data'), onPing: () => seen.push('ping'), onOther: () => seen.push('other'), onBroken: (r) => seen.push(r) };
+  scanProtobufFrame(good, 0, good.length, h);
+  assert.deepEqual(seen, ['data']);
+  // Publication.offset (6) sent as a length-delimited field: [len][0x22 push…] — rebuild by hand.
+  const bad = Buffer.from([7, 0x22, 5, 0x22, 3, 0x32, 1, 0x41]);
+  seen.length = 0;
+  scanProtobufFrame(bad, 0, bad.length, h);
+  assert.deepEqual(seen, ['other']);
+  // ClientInfo (5) whose inner length runs past its end.
+  const bad2 = Buffer.from([9, 0x22, 7, 0x22, 5, 0x2a, 3, 0x0a, 9, 0x41]);
+  seen.length = 0;
+  scanProtobufFrame(bad2, 0, bad2.length, h);
+  assert.deepEqual(seen, ['other']);
+});

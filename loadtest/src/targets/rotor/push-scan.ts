@@ -1,15 +1,19 @@
-// Allocation-free scanning of Centrifugo client-protocol frames for publication payloads, for the
-// load generator's hot path. Replies other than publication pushes (command replies, errors, pings,
-// other pushes) are handed back so the driver can decode them with @rotor/proto.
+// Allocation-free decoding of Centrifugo client-protocol frames for the load generator's hot path.
+// Every message of every frame is decoded in full — each byte checked against the format's grammar
+// and the Reply structure — as a real client's decoder would (JSON.parse, a protobuf decoder), only
+// without building objects: the publication's data is reported as a span of the frame. Replies
+// other than publication pushes (command replies, errors, other pushes) are handed back so the
+// driver can decode them with @rotor/proto.
 //
 // JSON frames: messages are joined by "\n"; a publication push is `{"push":{…"pub":{"data":<raw
-// JSON>,…}}}` where data is embedded raw. The harness's payload is a JSON string literal without
-// escapes, so it spans from the quote after `"data":` to the next quote. Publication fields are
-// written in field-number order, so `data` (4) precedes `info` (5), whose raw conn_info could
-// otherwise contain the same key.
+// JSON>,…}}}` with its keys in any order. Each line is parsed with a complete RFC 8259 validator
+// (strings with their escapes and control characters, numbers, literals, nesting up to 64 deep);
+// keys are matched byte for byte (the server writes them unescaped). A line that is not valid JSON
+// goes to onOther, where @rotor/proto's decoder reports it.
 //
 // Protobuf frames: varint-length-delimited Reply messages; the payload is Reply.push(4) →
-// Push.pub(4) → Publication.data(4).
+// Push.pub(4) → Publication.data(4). Every field of the Reply, Push, Publication, its ClientInfo
+// and tag entries is walked (tag, wire type, lengths within bounds), not just the path to data.
 
 export interface ScanHandlers {
   /** A publication's data bytes, buf[start, end). */
@@ -24,50 +28,200 @@ export interface ScanHandlers {
 }
 
 const NL = 0x0a;
-const PUSH_PREFIX = Buffer.from('{"push":', 'latin1');
-const PUB_KEY = Buffer.from('"pub":', 'latin1');
-const DATA_KEY = Buffer.from('"data":', 'latin1');
-/** What follows `{"push":{"channel":"<name>",` in every publication push @rotor/proto writes. */
-const PUB_DATA = Buffer.from('"pub":{"data":', 'latin1');
-const CHANNEL_PREFIX = Buffer.from('{"push":{"channel":"', 'latin1');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-// Buffer's search for one byte (memchr): ≈ 10 ns per 250-byte line here, against ≈ 80 ns for
-// Uint8Array.prototype.indexOf and ≈ 145 ns for a JS loop. The generator's decode cost is what
-// bounds a JSON run on 2 cores, so the per-line work is kept to two of these and a few compares.
+const MAX_DEPTH = 64;
+// Buffer's search for one byte (memchr), for the line ends.
 const byteIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number, byteOffset: number) => number;
 
-function startsWithAt(buf: Uint8Array, at: number, end: number, prefix: Uint8Array): boolean {
-  if (end - at < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+const KEY_PUSH = Buffer.from('push', 'latin1');
+const KEY_PUB = Buffer.from('pub', 'latin1');
+const KEY_DATA = Buffer.from('data', 'latin1');
+
+// JSON parser state (module-level to stay allocation-free; single-threaded use per isolate).
+let jpos = 0;
+let jend = 0;
+let keyStart = 0;
+let keyEnd = 0;
+let sawPub = false;
+let dataStart = -1;
+let dataEnd = -1;
+
+function skipWs(buf: Uint8Array): void {
+  while (jpos < jend) {
+    const c = buf[jpos]!;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+    jpos++;
+  }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+/** A string at jpos (on its opening quote); its contents are buf[keyStart, keyEnd). */
+function parseString(buf: Uint8Array): boolean {
+  const end = jend;
+  let i = jpos + 1;
+  keyStart = i;
+  while (i < end) {
+    const c = buf[i]!;
+    // Most bytes are letters and digits: one compare for everything above the backslash.
+    if (c > BACKSLASH) {
+      i++;
+      continue;
+    }
+    if (c === QUOTE) {
+      keyEnd = i;
+      jpos = i + 1;
+      return true;
+    }
+    if (c < 0x20) return false;
+    if (c === BACKSLASH) {
+      const e = buf[i + 1];
+      if (e === 0x75) {
+        // \uXXXX
+        if (i + 5 >= end || !isHex(buf[i + 2]!) || !isHex(buf[i + 3]!) || !isHex(buf[i + 4]!) || !isHex(buf[i + 5]!)) return false;
+        i += 6;
+        continue;
+      }
+      if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return false;
+      i += 2;
+      continue;
+    }
+    i++;
+  }
+  return false;
+}
+
+function digits(buf: Uint8Array): boolean {
+  const from = jpos;
+  while (jpos < jend && buf[jpos]! >= 0x30 && buf[jpos]! <= 0x39) jpos++;
+  return jpos > from;
+}
+
+/** -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+function parseNumber(buf: Uint8Array): boolean {
+  if (buf[jpos] === 0x2d) jpos++;
+  if (buf[jpos] === 0x30) jpos++;
+  else if (!digits(buf)) return false;
+  if (jpos < jend && buf[jpos] === 0x2e) {
+    jpos++;
+    if (!digits(buf)) return false;
+  }
+  if (jpos < jend && (buf[jpos] === 0x65 || buf[jpos] === 0x45)) {
+    jpos++;
+    if (buf[jpos] === 0x2b || buf[jpos] === 0x2d) jpos++;
+    if (!digits(buf)) return false;
+  }
   return true;
 }
 
-function indexOfIn(buf: Uint8Array, needle: Uint8Array, from: number, end: number): number {
-  const i = Buffer.prototype.indexOf.call(buf, needle, from) as number;
-  return i >= 0 && i + needle.length <= end ? i : -1;
+function parseLiteral(buf: Uint8Array, word: string): boolean {
+  if (jpos + word.length > jend) return false;
+  for (let i = 0; i < word.length; i++) if (buf[jpos + i] !== word.charCodeAt(i)) return false;
+  jpos += word.length;
+  return true;
 }
 
-/**
- * Fast path: where the data of a publication push starts, for the exact layout @rotor/proto writes
- * (`{"push":{"channel":"…","pub":{"data":`); -1 when the line is laid out otherwise (the caller
- * then searches the general way).
- */
-function pubDataStart(buf: Uint8Array, ls: number, le: number): number {
-  if (!startsWithAt(buf, ls, le, CHANNEL_PREFIX)) return -1;
-  // The channel name: up to its closing quote (an escaped quote sends the line to the slow path).
-  let i = ls + CHANNEL_PREFIX.length;
-  for (; i < le; i++) {
-    const c = buf[i];
-    if (c === QUOTE) break;
-    if (c === BACKSLASH) return -1;
+/** Where a key's value is parsed: a generic value, the Reply's push, the Push's pub, or pub's data. */
+const enum Slot {
+  Any,
+  Push,
+  Pub,
+  Data,
+}
+
+function keyIs(buf: Uint8Array, key: Uint8Array): boolean {
+  if (keyEnd - keyStart !== key.length) return false;
+  for (let i = 0; i < key.length; i++) if (buf[keyStart + i] !== key[i]) return false;
+  return true;
+}
+
+/** The slot of the value of the key just parsed, inside an object in `parent`. */
+function childSlot(buf: Uint8Array, parent: Slot, depth: number): Slot {
+  if (depth === 1 && parent === Slot.Any) return keyIs(buf, KEY_PUSH) ? Slot.Push : Slot.Any;
+  if (parent === Slot.Push) return keyIs(buf, KEY_PUB) ? Slot.Pub : Slot.Any;
+  if (parent === Slot.Pub) return keyIs(buf, KEY_DATA) ? Slot.Data : Slot.Any;
+  return Slot.Any;
+}
+
+function parseObject(buf: Uint8Array, slot: Slot, depth: number): boolean {
+  jpos++; // {
+  skipWs(buf);
+  if (jpos < jend && buf[jpos] === 0x7d) {
+    jpos++;
+    return true;
   }
-  if (buf[i + 1] !== 0x2c) return -1; // ','
-  return startsWithAt(buf, i + 2, le, PUB_DATA) ? i + 2 + PUB_DATA.length : -1;
+  for (;;) {
+    if (jpos >= jend || buf[jpos] !== QUOTE || !parseString(buf)) return false;
+    const child = childSlot(buf, slot, depth);
+    skipWs(buf);
+    if (jpos >= jend || buf[jpos] !== 0x3a) return false;
+    jpos++;
+    skipWs(buf);
+    const vs = jpos;
+    if (!parseValue(buf, child, depth)) return false;
+    if (child === Slot.Data) {
+      dataStart = vs;
+      dataEnd = jpos;
+    }
+    skipWs(buf);
+    if (jpos >= jend) return false;
+    const c = buf[jpos++];
+    if (c === 0x7d) return true;
+    if (c !== 0x2c) return false;
+    skipWs(buf);
+  }
 }
 
-/** pubData… result: a publication push whose data is missing. */
-const NO_DATA = -2;
+function parseArray(buf: Uint8Array, depth: number): boolean {
+  jpos++; // [
+  skipWs(buf);
+  if (jpos < jend && buf[jpos] === 0x5d) {
+    jpos++;
+    return true;
+  }
+  for (;;) {
+    if (!parseValue(buf, Slot.Any, depth)) return false;
+    skipWs(buf);
+    if (jpos >= jend) return false;
+    const c = buf[jpos++];
+    if (c === 0x5d) return true;
+    if (c !== 0x2c) return false;
+    skipWs(buf);
+  }
+}
+
+function parseValue(buf: Uint8Array, slot: Slot, depth: number): boolean {
+  if (jpos >= jend) return false;
+  const c = buf[jpos]!;
+  if (c === 0x7b) {
+    if (depth >= MAX_DEPTH) return false;
+    if (slot === Slot.Pub) sawPub = true;
+    // Only objects carry the structure: a push or pub that is not an object is an Any value.
+    return parseObject(buf, slot === Slot.Push || slot === Slot.Pub ? slot : Slot.Any, depth + 1);
+  }
+  if (c === QUOTE) return parseString(buf);
+  if (c === 0x5b) return depth < MAX_DEPTH && parseArray(buf, depth + 1);
+  if (c === 0x74) return parseLiteral(buf, 'true');
+  if (c === 0x66) return parseLiteral(buf, 'false');
+  if (c === 0x6e) return parseLiteral(buf, 'null');
+  return parseNumber(buf);
+}
+
+/** Parses one line in full. Returns false when it is not valid JSON; sets sawPub, dataStart/End. */
+function parseLine(buf: Uint8Array, ls: number, le: number): boolean {
+  jpos = ls;
+  jend = le;
+  sawPub = false;
+  dataStart = -1;
+  dataEnd = -1;
+  skipWs(buf);
+  if (!parseValue(buf, Slot.Any, 0)) return false;
+  skipWs(buf);
+  return jpos === le;
+}
 
 export function scanJsonFrame(buf: Uint8Array, start: number, end: number, h: ScanHandlers): void {
   let ls = start;
@@ -76,22 +230,12 @@ export function scanJsonFrame(buf: Uint8Array, start: number, end: number, h: Sc
     if (le < 0 || le > end) le = end;
     if (le - ls === 2 && buf[ls] === 0x7b && buf[ls + 1] === 0x7d) {
       h.onPing();
-      ls = le + 1;
-      continue;
-    }
-    let ds = pubDataStart(buf, ls, le);
-    if (ds < 0 && startsWithAt(buf, ls, le, PUSH_PREFIX) && indexOfIn(buf, PUB_KEY, ls, le) >= 0) {
-      const d = indexOfIn(buf, DATA_KEY, ls, le);
-      ds = d < 0 ? NO_DATA : d + DATA_KEY.length;
-    }
-    if (ds === -1) {
-      if (le > ls) h.onOther(buf, ls, le);
-    } else if (ds === NO_DATA || buf[ds] !== QUOTE) {
-      h.onData(buf, ls, ls); // data that is not one of our payloads
-    } else {
-      const q = byteIndexOf.call(buf, QUOTE, ds + 1);
-      if (q > 0 && q < le) h.onData(buf, ds, q + 1);
-      else h.onData(buf, ds, ds); // unterminated: the sink counts it as malformed
+    } else if (le > ls) {
+      // A top-level object whose push holds a pub object is a publication; a line that is not
+      // valid JSON, or any other reply, is decoded by the caller.
+      if (!parseLine(buf, ls, le) || !sawPub) h.onOther(buf, ls, le);
+      else if (dataStart < 0 || buf[dataStart] !== QUOTE) h.onData(buf, ls, ls); // not one of our payloads
+      else h.onData(buf, dataStart, dataEnd);
     }
     ls = le + 1;
   }
@@ -114,33 +258,87 @@ function readVarint(buf: Uint8Array, end: number): number {
   return -1;
 }
 
-/** Finds length-delimited field `field` inside message buf[start, end); sets found[0..1]. */
-function findBytesField(buf: Uint8Array, start: number, end: number, field: number, found: Int32Array): boolean {
+/** Which message a walk is in: what its length-delimited fields hold. */
+const enum Msg {
+  /** Only checks framing: every field's tag, wire type and bounds. */
+  Opaque,
+  Reply,
+  Push,
+  Publication,
+  ClientInfo,
+  MapEntry,
+}
+
+/** Reply.push, Push.pub, Publication.data: the publication's data span, or -1 (module-level). */
+let pushAt = -1;
+let pushEnd = -1;
+let pubAt = -1;
+let pubEnd = -1;
+let pdataAt = -1;
+let pdataEnd = -1;
+
+/** The message a length-delimited field of `msg` holds (Opaque: strings, bytes, messages not
+ *  walked here), or -1 when a known field has the wrong wire type. */
+function fieldKind(msg: Msg, num: number, wt: number): Msg | -1 {
+  switch (msg) {
+    case Msg.Reply:
+      if (num === 4) return wt === 2 ? Msg.Push : -1;
+      return Msg.Opaque;
+    case Msg.Push:
+      if (num === 4) return wt === 2 ? Msg.Publication : -1;
+      if (num === 1) return wt === 0 ? Msg.Opaque : -1;
+      if (num === 2) return wt === 2 ? Msg.Opaque : -1;
+      return Msg.Opaque;
+    case Msg.Publication:
+      if (num === 5) return wt === 2 ? Msg.ClientInfo : -1;
+      if (num === 7) return wt === 2 ? Msg.MapEntry : -1;
+      if (num === 4 || num === 10 || num === 11 || num === 14 || num === 15) return wt === 2 ? Msg.Opaque : -1;
+      if (num === 6 || num === 8 || num === 9 || num === 12 || num === 13) return wt === 0 ? Msg.Opaque : -1;
+      return Msg.Opaque;
+    case Msg.ClientInfo:
+    case Msg.MapEntry:
+      return num >= 1 && num <= (msg === Msg.ClientInfo ? 4 : 2) && wt !== 2 ? -1 : Msg.Opaque;
+    default:
+      return Msg.Opaque;
+  }
+}
+
+/** Walks every field of message buf[start, end); false on broken framing or a wrong wire type. */
+function walk(buf: Uint8Array, start: number, end: number, msg: Msg): boolean {
   vpos = start;
   while (vpos < end) {
     const tag = readVarint(buf, end);
-    if (tag < 0) return false;
+    if (tag < 8) return false; // field number 0 or truncated
     const wt = tag & 7;
     const num = Math.floor(tag / 8);
+    const kind = fieldKind(msg, num, wt);
+    if (kind === -1) return false;
     if (wt === 2) {
       const len = readVarint(buf, end);
       if (len < 0 || vpos + len > end) return false;
-      if (num === field) {
-        found[0] = vpos;
-        found[1] = vpos + len;
-        return true;
+      const fs = vpos;
+      const fe = vpos + len;
+      if (msg === Msg.Reply && num === 4) {
+        pushAt = fs;
+        pushEnd = fe;
+      } else if (msg === Msg.Push && num === 4) {
+        pubAt = fs;
+        pubEnd = fe;
+      } else if (msg === Msg.Publication && num === 4) {
+        pdataAt = fs;
+        pdataEnd = fe;
       }
-      vpos += len;
+      if (kind !== Msg.Opaque && !walk(buf, fs, fe, kind)) return false;
+      vpos = fe;
     } else if (wt === 0) {
       if (readVarint(buf, end) < 0) return false;
     } else if (wt === 1) vpos += 8;
     else if (wt === 5) vpos += 4;
     else return false;
+    if (vpos > end) return false;
   }
-  return false;
+  return true;
 }
-
-const span = new Int32Array(2);
 
 export function scanProtobufFrame(buf: Uint8Array, start: number, end: number, h: ScanHandlers): void {
   let pos = start;
@@ -159,18 +357,13 @@ export function scanProtobufFrame(buf: Uint8Array, start: number, end: number, h
       h.onPing();
       continue;
     }
-    // Reply.push (4) → Push.pub (4) → Publication.data (4).
-    if (findBytesField(buf, ms, me, 4, span)) {
-      const ps = span[0]!;
-      const pe = span[1]!;
-      if (findBytesField(buf, ps, pe, 4, span)) {
-        const qs = span[0]!;
-        const qe = span[1]!;
-        if (findBytesField(buf, qs, qe, 4, span)) h.onData(buf, span[0]!, span[1]!);
-        else h.onData(buf, qs, qs);
-        continue;
-      }
+    pushAt = pubAt = pdataAt = -1;
+    // A Reply that does not walk cleanly, or is not a publication push, is decoded by the caller.
+    if (!walk(buf, ms, me, Msg.Reply) || pushAt < 0 || pubAt < 0 || pubAt < pushAt || pubEnd > pushEnd) {
+      h.onOther(buf, at, me);
+      continue;
     }
-    h.onOther(buf, at, me);
+    if (pdataAt >= pubAt && pdataEnd <= pubEnd) h.onData(buf, pdataAt, pdataEnd);
+    else h.onData(buf, pubAt, pubAt); // a publication without data
   }
 }
