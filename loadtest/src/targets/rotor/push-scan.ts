@@ -66,8 +66,8 @@ function parseString(buf: Uint8Array): boolean {
   keyStart = i;
   while (i < end) {
     const c = buf[i]!;
-    // Most bytes are letters and digits: one compare for everything above the backslash.
-    if (c > BACKSLASH) {
+    // Most bytes are letters, digits and punctuation: two compares.
+    if (c > QUOTE && c !== BACKSLASH) {
       i++;
       continue;
     }
