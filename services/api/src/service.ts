@@ -18,7 +18,7 @@
 // whatever tracer provider is registered (tracing.ts registers the OTLP one); otherwise no span
 // is even started.
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import { ChannelRules, DEFAULT_IDEMPOTENCY_TTL_MS, Disconnects, Errors, RotorError, silentLogger } from '@rotor/core';
 import type {
   ControlBus,
@@ -129,7 +129,6 @@ export function createApiService(deps: ApiDeps): ApiService {
 }
 
 const INTERNAL: CallContext = { protocol: 'internal' };
-const tracer = trace.getTracer('@rotor/api');
 const SPAN_NAMES = Object.fromEntries(API_METHODS.map((m) => [m, `rotor.api/${m}`])) as Record<ApiMethod, string>;
 
 function bad(detail: string): RotorError {
@@ -167,6 +166,11 @@ class Service implements ApiService {
   readonly #maxBatch: number;
   readonly #concurrency: number;
   readonly #traced: boolean;
+  /**
+   * Taken per service, not per module: a ProxyTracer binds to the provider registered when it
+   * first starts a span, and a process (tests) may register and unregister several in turn.
+   */
+  readonly #tracer: Tracer;
 
   constructor(deps: ApiDeps) {
     this.metrics = new ApiMetrics(deps.registry);
@@ -181,6 +185,7 @@ class Service implements ApiService {
     this.#maxBatch = deps.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.#concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
     this.#traced = apiTracingEnabled(deps.config);
+    this.#tracer = trace.getTracer('@rotor/api');
   }
 
   // ---- instrumentation -------------------------------------------------------------------
@@ -211,7 +216,7 @@ class Service implements ApiService {
   async #traceRun<T>(method: ApiMethod, c: CallContext, channel: string | undefined, fn: (spanCtx: Context) => Promise<T>): Promise<T> {
     const started = performance.now();
     const parent = c.parent ?? remoteParent(c.traceparent, c.tracestate) ?? context.active();
-    const span = tracer.startSpan(
+    const span = this.#tracer.startSpan(
       SPAN_NAMES[method],
       { kind: c.parent === undefined ? SpanKind.SERVER : SpanKind.INTERNAL, attributes: { 'rpc.method': method, 'rotor.api.protocol': c.protocol } },
       parent,

@@ -27,14 +27,18 @@ export interface SpanExporter {
   dropped(count: number): void;
 }
 
-function reason(err: unknown): string {
+/** Why an export failed, for the log: an error code where there is one; never the raw URL. */
+function reason(err: unknown, url: string, loggable: string): string {
+  let text: string;
   if (err instanceof Error) {
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timeout';
-    const cause = (err as Error & { cause?: { code?: unknown } }).cause;
+    const cause = (err as Error & { cause?: { code?: unknown; message?: unknown } }).cause;
     if (cause !== undefined && typeof cause.code === 'string') return cause.code;
-    return err.message;
+    text = cause !== undefined && typeof cause.message === 'string' ? `${err.message}: ${cause.message}` : err.message;
+  } else {
+    text = String(err);
   }
-  return String(err);
+  return text.split(url).join(loggable).slice(0, 200);
 }
 
 export class OtlpHttpJsonExporter implements SpanExporter {
@@ -81,7 +85,7 @@ export class OtlpHttpJsonExporter implements SpanExporter {
       }
       return true;
     } catch (err) {
-      this.#failed(reason(err), spans.length);
+      this.#failed(reason(err, this.#url, this.#loggable), spans.length);
       return false;
     }
   }

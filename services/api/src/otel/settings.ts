@@ -92,7 +92,8 @@ export function parseKeyValueList(text: string, name: string, warnings: string[]
 function httpUrl(raw: string): URL | null {
   try {
     const u = new URL(raw);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u : null;
+    // fetch refuses URLs with credentials (and would put them in its error message).
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '' ? u : null;
   } catch (err) {
     if (err instanceof TypeError) return null;
     throw err;
@@ -103,12 +104,12 @@ function tracesUrl(env: Env, warnings: string[]): string {
   const specific = get(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   if (specific !== undefined) {
     if (httpUrl(specific) !== null) return specific;
-    warnings.push('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is not an http(s) URL; ignored');
+    warnings.push('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is not an http(s) URL without credentials (use OTEL_EXPORTER_OTLP_HEADERS); ignored');
   }
   const base = get(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (base !== undefined) {
     if (httpUrl(base) !== null) return `${base.replace(/\/+$/, '')}/v1/traces`;
-    warnings.push('OTEL_EXPORTER_OTLP_ENDPOINT is not an http(s) URL; ignored');
+    warnings.push('OTEL_EXPORTER_OTLP_ENDPOINT is not an http(s) URL without credentials (use OTEL_EXPORTER_OTLP_HEADERS); ignored');
   }
   return DEFAULT_TRACES_URL;
 }
