@@ -143,6 +143,10 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   s.reply(id, { connect: result });
   s.flushOut();
   gw.keepalive.connected(s);
+  if (personal.enabled && personal.singleConnection && user !== '') {
+    // single_connection: this connection wins; the user's others, on any node, end with 3504.
+    gw.adapters.controlBus.send({ kind: 'disconnect', user, whitelist: [s.client], disconnect: Disconnects.connectionLimit });
+  }
   for (let i = 0; i < subs.length; i++) {
     const sub = subs[i]!;
     if (s.closed) return;
