@@ -3,6 +3,7 @@
 // each with its resource's attributes flattened to plain values.
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export type PlainValue = string | number | boolean | PlainValue[] | null;
@@ -127,10 +128,19 @@ export async function startFakeCollector(options: { status?: number } = {}): Pro
   };
 }
 
-/** A URL nothing listens on: a collector that is down (the port is released before returning). */
-export async function deadEndpoint(): Promise<string> {
-  const c = await startFakeCollector();
-  const url = c.endpoint;
-  await c.close();
-  return url;
+/**
+ * A collector that is down: it holds its port (so no other process can take it during the test)
+ * and resets every connection before reading a byte.
+ */
+export async function deadEndpoint(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  const server = createNetServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

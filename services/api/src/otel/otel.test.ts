@@ -157,8 +157,10 @@ test('batch processor: a full queue drops (and counts) spans instead of growing;
   assert.deepEqual(batches, [2, 2, 2]);
 });
 
-test('exporter: a refused connection resolves false and is logged once per interval, without the header value', async () => {
-  const url = `${await deadEndpoint()}/v1/traces`;
+test('exporter: a reset connection resolves false and is logged once per interval, without the header value', async (t) => {
+  const dead = await deadEndpoint();
+  t.after(() => dead.close());
+  const url = `${dead.endpoint}/v1/traces`;
   const lines: Array<Record<string, unknown>> = [];
   let now = 1_000_000;
   const exporter = new OtlpHttpJsonExporter({
@@ -177,6 +179,6 @@ test('exporter: a refused connection resolves false and is logged once per inter
   now += FAILURE_LOG_INTERVAL_MS;
   assert.equal(await exporter.export(spans), false);
   assert.equal(lines.length, 2);
-  assert.deepEqual({ reason: lines[1]!['reason'], failures: lines[1]!['failures'], lost: lines[1]!['lostSpans'] }, { reason: 'ECONNREFUSED', failures: 2, lost: 2 });
+  assert.deepEqual({ reason: lines[1]!['reason'], failures: lines[1]!['failures'], lost: lines[1]!['lostSpans'] }, { reason: 'ECONNRESET', failures: 2, lost: 2 });
   assert.ok(!JSON.stringify(lines).includes('hush-hush'));
 });
