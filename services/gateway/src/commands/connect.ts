@@ -4,7 +4,7 @@
 //
 // A connect answered with an error reply leaves the connection unusable (state `failed`): later
 // commands close it with 3501, and the stale check closes it if the client does not.
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Disconnects, Errors } from '@rotor/core';
 import type { ErrorCode, TokenSubOptions } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
 import { canSubscribeWithoutToken } from '../permissions.ts';
@@ -14,6 +14,7 @@ import { SubFlag, Subscription } from '../subscription.ts';
 import type { ConnectRequest, ConnectResult, SubscribeResult } from '../wire-types.ts';
 import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
 import type { Prepared } from './establish.ts';
+import { failureOf } from './common.ts';
 
 export async function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> {
   const gw = s.gw;
@@ -116,9 +117,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
       if (s.closed || err instanceof SubscribeCancelled) return;
       for (const sub of subs) removeSubscription(s, sub, true);
       gw.removeUserSession(s);
-      if (!(err instanceof RotorError)) gw.log.warn('server-side subscription failed', { error: String(err) });
-      const e = RotorError.from(err);
-      failConnect(s, id, { code: e.code, message: e.message, temporary: e.temporary });
+      failConnect(s, id, failureOf(s, err, 'server-side subscription failed'));
       return;
     }
     if (s.closed) return;

@@ -1,24 +1,17 @@
 // Client publish (PROTOCOL.md §4.7): namespace permission, data format validation, then the
 // injected Publisher (which stores and fans out). Clients get `{"publish":{}}`, no offset.
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Errors } from '@rotor/core';
 import type { ClientInfo, Namespace } from '@rotor/core';
 import { canPublish } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import type { PublishRequest } from '../wire-types.ts';
+import { commandChannel, replyFailure } from './common.ts';
 
 export function handlePublish(s: Session, id: number, req: PublishRequest): Promise<void> | undefined {
   const gw = s.gw;
   const channel = req.channel ?? '';
-  if (channel === '') {
-    s.disconnect(Disconnects.badRequest);
-    return undefined;
-  }
-  const resolved = gw.rules.resolve(channel);
-  if (!resolved.ok) {
-    s.replyError(id, resolved.error);
-    return undefined;
-  }
-  const rc = resolved.channel;
+  const rc = commandChannel(s, id, channel);
+  if (rc === undefined) return undefined;
   const ns = rc.namespace;
   if ((req.type ?? 0) !== 0) {
     s.replyError(id, Errors.notAvailable);
@@ -46,12 +39,7 @@ export function handlePublish(s: Session, id: number, req: PublishRequest): Prom
     () => {
       if (!s.closed) s.reply(id, { publish: {} });
     },
-    (err: unknown) => {
-      if (s.closed) return;
-      if (!(err instanceof RotorError)) gw.log.warn('client publish failed', { error: String(err) });
-      const e = RotorError.from(err);
-      s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
-    },
+    (err: unknown) => replyFailure(s, id, err, 'client publish failed'),
   );
 }
 

@@ -1,7 +1,7 @@
 // Client-side subscribe (PROTOCOL.md §4.4, §4.5). Validation and permission checks run in
 // Centrifugo's order; then the subscription is prepared, the reply written, and the subscription
 // attached to the channel's fan-out.
-import { Disconnects, Errors, RotorError, Unsubscribes } from '@rotor/core';
+import { Disconnects, Errors, Unsubscribes } from '@rotor/core';
 import type { ErrorCode, ResolvedChannel, SubscriptionClaims } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
 import { canHistory, canPresence, canSubscribeWithoutToken } from '../permissions.ts';
@@ -9,6 +9,7 @@ import type { Session } from '../session.ts';
 import { SubFlag, Subscription } from '../subscription.ts';
 import type { SubscribeRequest } from '../wire-types.ts';
 import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
+import { failureOf } from './common.ts';
 
 /** SubscribeRequest.flag bit asking for error 112 instead of recovered=false. */
 const FLAG_REJECT_UNRECOVERED = 2;
@@ -126,9 +127,7 @@ async function subscribe(
   } catch (err) {
     if (s.closed || err instanceof SubscribeCancelled) return;
     removeSubscription(s, sub, true);
-    if (!(err instanceof RotorError)) gw.log.warn('subscribe failed', { error: String(err) });
-    const e = RotorError.from(err);
-    s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
+    s.replyError(id, failureOf(s, err, 'subscribe failed'));
     return;
   }
   if (s.closed || s.subscription(rc.channel) !== sub) return;
