@@ -1,6 +1,7 @@
 // Rules that span several keys (Centrifugo's config validation plus Rotor's own), run on the
 // decoded configuration after every per-key check. Also normalises the few values whose
 // Centrifugo spelling has several forms ('' recovery mode, '' user id claim, log levels).
+import { checkJwksEndpoint } from '../auth/jwks-template.ts';
 import { formatDuration } from './duration.ts';
 import type { Problems } from './problems.ts';
 import type { NamespaceOptions, RotorConfig, TokenConfig } from './types.ts';
@@ -39,8 +40,11 @@ function validateToken(t: TokenConfig, path: string, problems: Problems): void {
   if (t.hmacPreviousSecretKeyValidUntil !== 0 && t.hmacPreviousSecretKey === '') {
     problems.warn(`${path}.hmac_previous_secret_key_valid_until`, 'set without hmac_previous_secret_key, has no effect');
   }
-  if (t.jwksPublicEndpoint.includes('{{')) {
-    problems.error(`${path}.jwks_public_endpoint`, 'templated JWKS endpoints are not supported');
+  // A templated endpoint's variables must come from the regexes' named groups (auth/jwks-template.ts).
+  const keys = [`${path}.jwks_public_endpoint`, `${path}.issuer_regex`, `${path}.audience_regex`];
+  if (t.jwksPublicEndpoint !== '' && problems.clean(...keys)) {
+    const problem = checkJwksEndpoint(t.jwksPublicEndpoint, t.issuerRegex, t.audienceRegex);
+    if (problem !== null) problems.error(`${path}.jwks_public_endpoint`, problem);
   }
 }
 
