@@ -27,6 +27,7 @@ function tokenConfig(over: Partial<TokenConfig>): TokenConfig {
     issuer: '',
     issuerRegex: '',
     userIdClaim: 'sub',
+    insecureSkipJwksEndpointSafetyCheck: false,
     ...over,
   };
 }
@@ -184,7 +185,7 @@ test('captured values are escaped: "/", "..", "?" and "%" in iss cannot reach an
   for (const p of ['/admin/jwks', '/jwks', '/tenants/jwks', '/tenants/x/jwks']) srv.bodies.set(p, attackerSet);
   const v = new JoseTokenVerifier(
     // Deliberately permissive: the group accepts anything.
-    settings({ jwksPublicEndpoint: `${srv.base}/tenants/{{tenant}}/jwks`, issuerRegex: '^https://idp\\.example\\.com/(?P<tenant>.*)$' }),
+    settings({ jwksPublicEndpoint: `${srv.base}/tenants/{{tenant}}/jwks`, issuerRegex: '^https://idp\\.example\\.com/(?P<tenant>.*)$', insecureSkipJwksEndpointSafetyCheck: true }),
     { clock },
   );
   const hostile = ['../admin', '../../admin', 'x/../../admin', '..', '.', '%2e%2e', '%2E.', '', 'x?a=/admin/jwks#', 'x#/../../jwks', 'x\\..\\..\\admin', '@evil.example.com'];
@@ -208,7 +209,7 @@ test('the number of cached endpoints is bounded; the least recently used is evic
     keys.set(`t${i}`, k);
     srv.bodies.set(`/t/t${i}/jwks`, await jwksBody([[k.publicKey, 'k1']]));
   }
-  const v = new JoseTokenVerifier(settings({ jwksPublicEndpoint: `${srv.base}/t/{{tenant}}/jwks`, issuerRegex: '^(?P<tenant>t[0-9]+)$' }), {
+  const v = new JoseTokenVerifier(settings({ jwksPublicEndpoint: `${srv.base}/t/{{tenant}}/jwks`, issuerRegex: '^(?P<tenant>t[0-9]+)$', insecureSkipJwksEndpointSafetyCheck: true }), {
     clock,
     jwks: { maxEndpoints: 3 },
   });
@@ -292,4 +293,34 @@ test('template resolution is pure and keeps the configured origin', () => {
   assert.equal(template.resolve({ iss: 'a', aud: '..' }, sources), 'https://idp.example.com/t/a/jwks?app=..');
   assert.equal(JwksTemplate.parse('https://idp.example.com/jwks'), null);
   assert.equal(checkJwksEndpoint('https://idp.example.com/jwks', '', ''), null);
+});
+
+test('safety check: a template variable must come from a group of fixed values unless insecure_skip_jwks_endpoint_safety_check', () => {
+  const endpoint = 'https://idp.example.com/t/{{tenant}}/jwks';
+  for (const group of ['acme', 'acme|globex', 'a-b|c_d|e\\.f']) {
+    assert.equal(checkJwksEndpoint(endpoint, `^https://idp\\.example\\.com/(?P<tenant>${group})$`, ''), null, group);
+    assert.equal(checkJwksEndpoint(endpoint, '', `^(?<tenant>${group})$`), null, group);
+  }
+  for (const group of ['.*', '[a-z]+', 't[0-9]+', 'acme|.+', '(?:acme|globex)', 'a(b)']) {
+    const problem = checkJwksEndpoint(endpoint, `^(?P<tenant>${group})$`, '');
+    assert.match(problem ?? '', /must list fixed values/, group);
+    assert.equal(checkJwksEndpoint(endpoint, `^(?P<tenant>${group})$`, '', false), null, group);
+  }
+  // A variable captured by both regexes: both groups must be fixed lists.
+  assert.match(checkJwksEndpoint(endpoint, '^(?P<tenant>acme)$', '^(?P<tenant>.*)$') ?? '', /must list fixed values/);
+
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig({ env, hostname: 'h' });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      return [...err.problems];
+    }
+    return [];
+  };
+  const open = { ROTOR_CLIENT_TOKEN_JWKS_PUBLIC_ENDPOINT: endpoint, ROTOR_CLIENT_TOKEN_ISSUER_REGEX: '^(?P<tenant>[a-z]+)$' };
+  assert.equal(problemsOf(open).length, 1);
+  assert.match(problemsOf(open)[0] ?? '', /^client\.token\.jwks_public_endpoint .*must list fixed values/);
+  assert.deepEqual(problemsOf({ ...open, ROTOR_CLIENT_TOKEN_INSECURE_SKIP_JWKS_ENDPOINT_SAFETY_CHECK: 'true' }), []);
+  assert.throws(() => new JoseTokenVerifier(settings({ jwksPublicEndpoint: endpoint, issuerRegex: '^(?P<tenant>.*)$' })), /must list fixed values/);
 });

@@ -97,7 +97,7 @@ class KeySet {
     }
     this.jwksTemplate = t.jwksPublicEndpoint === '' ? null : JwksTemplate.parse(t.jwksPublicEndpoint);
     if (this.jwksTemplate !== null) {
-      const problem = this.jwksTemplate.checkSources(t.issuerRegex, t.audienceRegex);
+      const problem = this.jwksTemplate.checkSources(t.issuerRegex, t.audienceRegex, !t.insecureSkipJwksEndpointSafetyCheck);
       if (problem !== null) throw new Error(`jwks_public_endpoint: ${problem}`);
     }
     this.jwks = t.jwksPublicEndpoint !== '' && this.jwksTemplate === null ? remoteKeySet(new URL(t.jwksPublicEndpoint), options.jwks ?? {}) : null;

@@ -83,14 +83,22 @@ export class JwksTemplate {
 
   /**
    * Checks at config time that every variable is a named group of issuer_regex or audience_regex
-   * (Go `(?P<name>…)` or JS `(?<name>…)` syntax). Returns the problem, or null.
+   * (Go `(?P<name>…)` or JS `(?<name>…)` syntax) and, when `safe`, that each such group is a list
+   * of fixed values (`(?P<tenant>acme|globex)`), so that a client cannot make the server fetch
+   * from an endpoint of its choosing. Returns the problem, or null.
    */
-  checkSources(issuerRegex: string, audienceRegex: string): string | null {
+  checkSources(issuerRegex: string, audienceRegex: string, safe: boolean): string | null {
     const groups = new Set([...namedGroups(issuerRegex), ...namedGroups(audienceRegex)]);
     const unknown = this.variables.filter((v) => !groups.has(v));
-    if (unknown.length === 0) return null;
-    const names = unknown.map((v) => `{{${v}}}`).join(', ');
-    return `template variable${unknown.length === 1 ? '' : 's'} ${names} ${unknown.length === 1 ? 'is not a named group' : 'are not named groups'} of issuer_regex or audience_regex (write (?P<name>…) there)`;
+    if (unknown.length > 0) {
+      const names = unknown.map((v) => `{{${v}}}`).join(', ');
+      return `template variable${unknown.length === 1 ? '' : 's'} ${names} ${unknown.length === 1 ? 'is not a named group' : 'are not named groups'} of issuer_regex or audience_regex (write (?P<name>…) there)`;
+    }
+    if (!safe) return null;
+    const open = this.variables.filter((v) => ![issuerRegex, audienceRegex].every((re) => isFixedList(groupBody(re, v))));
+    if (open.length === 0) return null;
+    const names = open.map((v) => `{{${v}}}`).join(', ');
+    return `the regex group${open.length === 1 ? '' : 's'} of ${names} must list fixed values, e.g. (?P<${open[0] ?? 'name'}>acme|globex): any other value a client sends would make one request to the endpoint (insecure_skip_jwks_endpoint_safety_check allows it)`;
   }
 
   /**
@@ -179,15 +187,50 @@ export function namedGroups(source: string): string[] {
 }
 
 /**
- * Config-time check of `jwks_public_endpoint` against the regexes; the problem without the key
- * path, or null when the endpoint is fine (including when it is not templated).
+ * The source text inside the named group `name` of a regex (Go or JS syntax), or null when the
+ * regex has no such group.
  */
-export function checkJwksEndpoint(endpoint: string, issuerRegex: string, audienceRegex: string): string | null {
+export function groupBody(source: string, name: string): string | null {
+  for (const opener of [`(?P<${name}>`, `(?<${name}>`]) {
+    const start = source.indexOf(opener);
+    if (start < 0) continue;
+    let depth = 1;
+    let inClass = false;
+    for (let i = start + opener.length; i < source.length; i++) {
+      const c = source[i];
+      if (c === '\\') {
+        i++;
+      } else if (inClass) {
+        if (c === ']') inClass = false;
+      } else if (c === '[') {
+        inClass = true;
+      } else if (c === '(') {
+        depth++;
+      } else if (c === ')' && --depth === 0) {
+        return source.slice(start + opener.length, i);
+      }
+    }
+    return null;
+  }
+  return null;
+}
+
+/** A group absent from the regex (null) or an alternation of literal values: `acme|globex|a\.b`. */
+function isFixedList(body: string | null): boolean {
+  return body === null || /^(?:[A-Za-z0-9_-]|\\\.)+(?:\|(?:[A-Za-z0-9_-]|\\\.)+)*$/.test(body);
+}
+
+/**
+ * Config-time check of `jwks_public_endpoint` against the regexes (`safe`: groups must list fixed
+ * values); the problem without the key path, or null when the endpoint is fine (including when it
+ * is not templated).
+ */
+export function checkJwksEndpoint(endpoint: string, issuerRegex: string, audienceRegex: string, safe = true): string | null {
   let template: JwksTemplate | null;
   try {
     template = JwksTemplate.parse(endpoint);
   } catch (err) {
     return (err as Error).message;
   }
-  return template === null ? null : template.checkSources(issuerRegex, audienceRegex);
+  return template === null ? null : template.checkSources(issuerRegex, audienceRegex, safe);
 }

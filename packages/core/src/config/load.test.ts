@@ -79,6 +79,7 @@ const token0 = {
   issuer: '',
   issuerRegex: '',
   userIdClaim: 'sub',
+  insecureSkipJwksEndpointSafetyCheck: false,
 };
 
 // Typed as RotorConfig so the compiler proves the schema's output shape is complete.

@@ -61,7 +61,7 @@ const tokenFields: Record<string, Field> = {
   issuer: str(),
   issuer_regex: str('', { check: 'regex' }),
   user_id_claim: str('sub', { check: 'claimName' }),
-  insecure_skip_jwks_endpoint_safety_check: passive,
+  insecure_skip_jwks_endpoint_safety_check: bool(),
 };
 
 /** Per-namespace options (PROTOCOL.md §9). Shared by `channel.without_namespace` and namespaces. */

@@ -75,6 +75,11 @@ export interface TokenConfig {
   issuerRegex: string;
   /** Claim holding the user id; default 'sub'. */
   userIdClaim: string;
+  /**
+   * Allows templated JWKS endpoint variables from regex groups that are not a list of fixed values
+   * (any value a client sends then makes one outbound fetch). Off by default.
+   */
+  insecureSkipJwksEndpointSafetyCheck: boolean;
 }
 
 export interface SubscriptionTokenConfig extends TokenConfig {

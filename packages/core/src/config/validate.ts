@@ -43,7 +43,7 @@ function validateToken(t: TokenConfig, path: string, problems: Problems): void {
   // A templated endpoint's variables must come from the regexes' named groups (auth/jwks-template.ts).
   const keys = [`${path}.jwks_public_endpoint`, `${path}.issuer_regex`, `${path}.audience_regex`];
   if (t.jwksPublicEndpoint !== '' && problems.clean(...keys)) {
-    const problem = checkJwksEndpoint(t.jwksPublicEndpoint, t.issuerRegex, t.audienceRegex);
+    const problem = checkJwksEndpoint(t.jwksPublicEndpoint, t.issuerRegex, t.audienceRegex, !t.insecureSkipJwksEndpointSafetyCheck);
     if (problem !== null) problems.error(`${path}.jwks_public_endpoint`, problem);
   }
 }
