@@ -119,6 +119,9 @@ const expectedDefaults: RotorConfig = {
     privatePrefix: '$',
   },
   websocket: { messageSizeLimit: 65_536, writeTimeoutMs: 1000, compression: false },
+  httpStream: { enabled: false, maxRequestBodySize: 65_536 },
+  sse: { enabled: false, maxRequestBodySize: 65_536 },
+  emulation: { maxRequestBodySize: 65_536 },
   httpServer: { address: '', port: 8000 },
   httpApi: { key: '', insecure: false, errorMode: '', handlerPrefix: '/api', maxRequestBodySize: 4 * 1024 * 1024 },
   grpcApi: { enabled: false, address: '', port: 10_000, key: '', errorMode: '', maxReceiveMessageSize: 4 * 1024 * 1024 },
@@ -504,6 +507,22 @@ test('unknown and unsupported keys are warnings naming the key', (t) => {
     assert.ok(warnings.some((w) => w.startsWith(`${path}:`) && w.includes(what)), `missing "${path}: …${what}…" in\n${warnings.join('\n')}`);
   }
   assert.equal(warnings.length, expected.length, warnings.join('\n'));
+});
+
+test('emulated transports: http_stream, sse and emulation sections (Centrifugo v6 keys), env too', (t) => {
+  const dir = tempDir(t);
+  const file = writeJson(dir, 'config.json', {
+    http_stream: { enabled: true, max_request_body_size: 1000, handler_prefix: '/connection/http_stream' },
+    sse: { enabled: true, handler_prefix: '/elsewhere' },
+    emulation: { max_request_body_size: 2000 },
+  });
+  const { config, warnings } = loadConfig({ file, env: { ROTOR_SSE_MAX_REQUEST_BODY_SIZE: '3000' }, hostname: 'h' });
+  assert.deepEqual(config.httpStream, { enabled: true, maxRequestBodySize: 1000 });
+  assert.deepEqual(config.sse, { enabled: true, maxRequestBodySize: 3000 });
+  assert.deepEqual(config.emulation, { maxRequestBodySize: 2000 });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^sse\.handler_prefix:.*\/connection\/sse/);
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { ROTOR_EMULATION_MAX_REQUEST_BODY_SIZE: '0' }, hostname: 'h' })).length, 1);
 });
 
 test('anonymous configs without any verification key are valid', () => {

@@ -143,6 +143,12 @@ export interface RotorConfig {
     writeTimeoutMs: number;
     compression: boolean;
   };
+  /** HTTP-streaming transport, /connection/http_stream (PROTOCOL.md §6.1). Off by default. */
+  httpStream: { enabled: boolean; maxRequestBodySize: number };
+  /** SSE transport, /connection/sse (PROTOCOL.md §6.2). Off by default. */
+  sse: { enabled: boolean; maxRequestBodySize: number };
+  /** The /emulation endpoint of the emulated transports (served while one of them is on). */
+  emulation: { maxRequestBodySize: number };
   httpServer: { address: string; port: number };
   httpApi: {
     key: string;
