@@ -9,7 +9,8 @@
 // one outbound frame, written when the frame is done — or earlier when a subscribe must attach to
 // its channel's topics, since its reply has to precede the channel's publications.
 //
-// Outbound writes go through `sendFrame`, which corks and enforces the backpressure limit: a
+// Outbound writes go through `sendFrame` to the session's SessionSocket (transport.ts: a uWS
+// WebSocket or an emulated HTTP stream), corked, with the backpressure limit enforced: a
 // connection whose buffered output exceeds client.queue_max_size is closed with 3008 "slow" while
 // the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it). Topic
 // traffic is checked by the hub (`checkSlow`), see README "Slow consumers".
@@ -21,8 +22,7 @@ import { Format } from './hub.ts';
 import { CommandKind, CommandResult } from './metrics.ts';
 import type { Subscription } from './subscription.ts';
 import { smallSeconds } from './subscription.ts';
-import type { WebSocket } from './uws.ts';
-import type { SocketData } from './server.ts';
+import type { SessionSocket } from './transport.ts';
 import type { Command, Push, Reply } from './wire-types.ts';
 import { handleConnect } from './commands/connect.ts';
 import { handleSubscribe } from './commands/subscribe.ts';
@@ -41,7 +41,7 @@ export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 const MAX_QUEUED_FRAMES = 256;
 
 // cork() takes a callback; these module-level slots let one shared function serve every session.
-let corkWs: WebSocket<SocketData> | null = null;
+let corkWs: SessionSocket | null = null;
 let corkFrame: Uint8Array | null = null;
 let corkBinary = false;
 let corkResult = 0;
@@ -64,7 +64,8 @@ const RESULT_SHIFT = 4;
 const RESULT_MASK = 3 << RESULT_SHIFT;
 
 export class Session {
-  ws: WebSocket<SocketData> | null = null;
+  /** The connection's transport: a uWS WebSocket, or an emulated stream (emulation/stream.ts). */
+  ws: SessionSocket | null = null;
   readonly client: string = randomUUID();
   user = '';
   connInfo: Uint8Array | undefined = undefined;

@@ -15,6 +15,7 @@ import type { ConnectRequest, ConnectResult, SubscribeResult } from '../wire-typ
 import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
 import type { Prepared } from './establish.ts';
 import { failureOf } from './common.ts';
+import { EmulatedSocket } from '../emulation/stream.ts';
 
 export async function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> {
   const gw = s.gw;
@@ -134,6 +135,11 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     result.ttl = Math.max(1, Math.ceil((expireAt - now) / 1000));
   }
   if (cfg.connectIncludeServerTime) result.time = now;
+  if (s.ws instanceof EmulatedSocket) {
+    // Emulated transports address their later commands to this session on this node (/emulation).
+    result.session = s.ws.sessionId;
+    result.node = gw.nodeId;
+  }
   if (prepared.length > 0) {
     const map: Record<string, SubscribeResult> = Object.create(null) as Record<string, SubscribeResult>;
     for (let i = 0; i < subs.length; i++) map[subs[i]!.channel] = prepared[i]!.result;
