@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Centrifuge } from 'centrifuge';
 import { Collector, deferred, startNatsServer, waitFor } from '@rotor/testkit';
 import { NatsEmulationRelay, closeNats, connectNats } from '@rotor/nats';
+import type { NatsConnection } from 'nats';
 import { startTestGateway, token } from './harness.ts';
 
 const config = {
@@ -14,17 +15,23 @@ const config = {
   channel: { namespaces: [{ name: 'chat', allow_subscribe_for_client: true, allow_history_for_subscriber: true, history_size: 10, history_ttl: '60s' }] },
 };
 
-test('an emulation request landing on the other gateway is routed to the stream owner; 404 once no such node lives', async (t) => {
+test('an emulation request landing on the other gateway is routed to the stream owner; 404 once no such node lives', async () => {
+  // Torn down in order: gateways, then the NATS connections, then (await using) the server.
   await using nats = await startNatsServer();
   const [ncA, ncB] = await Promise.all([connectNats({ url: nats.url, name: 'gw-a' }), connectNats({ url: nats.url, name: 'gw-b' })]);
-  t.after(async () => {
-    await closeNats(ncA);
-    await closeNats(ncB);
-  });
+  const cleanup: Array<() => Promise<void> | void> = [() => closeNats(ncA), () => closeNats(ncB)];
+  try {
+    await scenario(ncA, ncB, cleanup);
+  } finally {
+    for (const step of cleanup.reverse()) await step();
+  }
+});
+
+async function scenario(ncA: NatsConnection, ncB: NatsConnection, cleanup: Array<() => Promise<void> | void>): Promise<void> {
   const a = await startTestGateway(config, { emulationRelay: new NatsEmulationRelay(ncA) });
-  t.after(() => a.close());
+  cleanup.push(() => a.close());
   const b = await startTestGateway(config, { emulationRelay: new NatsEmulationRelay(ncB) });
-  t.after(() => b.close());
+  cleanup.push(() => b.close());
 
   const client = new Centrifuge([{ transport: 'http_stream', endpoint: `${a.httpUrl}/connection/http_stream` }], {
     token: await token({ sub: 'alice' }),
@@ -32,7 +39,7 @@ test('an emulation request landing on the other gateway is routed to the stream 
     fetch: globalThis.fetch,
     readableStream: globalThis.ReadableStream,
   });
-  t.after(() => client.disconnect());
+  cleanup.push(() => client.disconnect());
   const connected = deferred();
   client.on('connected', () => connected.resolve());
   client.connect();
@@ -61,4 +68,4 @@ test('an emulation request landing on the other gateway is routed to the stream 
   client.disconnect();
   await a.close();
   await waitFor(async () => (await post(nodeA)).status === 404, { what: 'A unknown after it closed' });
-});
+}
