@@ -17,6 +17,7 @@ import type { Hub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Session } from './session.ts';
 import type { Keepalive } from './keepalive.ts';
+import { Proxies } from './proxy/proxies.ts';
 
 /** The gateway logs through core's structured logger. */
 export type Log = Logger;
@@ -46,6 +47,8 @@ export class GatewayContext {
   readonly startedAt: number;
   /** Set once the keepalive exists (it needs the context first). */
   keepalive!: Keepalive;
+  /** The application backend proxies in use (connect, subscribe, publish, rpc, …). */
+  readonly proxies: Proxies;
 
   constructor(
     readonly config: RotorConfig,
@@ -60,6 +63,7 @@ export class GatewayContext {
     readonly version: string,
   ) {
     this.startedAt = clock.now();
+    this.proxies = new Proxies(config, metrics);
   }
 
   addUserSession(s: Session): void {

@@ -121,12 +121,7 @@ function checkProxyEndpoint(p: ProxyConfig, path: string, usedBy: string, proble
     problems.error(`${path}.endpoint`, `required: ${usedBy} uses this proxy`);
     return;
   }
-  let url: URL | null = null;
-  try {
-    url = new URL(p.endpoint);
-  } catch {
-    url = null;
-  }
+  const url = URL.canParse(p.endpoint) ? new URL(p.endpoint) : null;
   if (url !== null && url.protocol === 'grpc:') {
     problems.error(`${path}.endpoint`, 'gRPC proxies are not supported; use an http(s) endpoint');
   } else if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
