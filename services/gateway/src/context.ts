@@ -47,8 +47,7 @@ export class GatewayContext {
   readonly startedAt: number;
   /** Set once the keepalive exists (it needs the context first). */
   keepalive!: Keepalive;
-  /** The application backend proxies in use (connect, subscribe, publish, rpc, …). */
-  readonly proxies: Proxies;
+  private proxiesBuilt: Proxies | null = null;
 
   constructor(
     readonly config: RotorConfig,
@@ -63,7 +62,11 @@ export class GatewayContext {
     readonly version: string,
   ) {
     this.startedAt = clock.now();
-    this.proxies = new Proxies(config, metrics);
+  }
+
+  /** The application backend proxies in use (connect, subscribe, publish, rpc, …); startGateway builds them. */
+  get proxies(): Proxies {
+    return (this.proxiesBuilt ??= new Proxies(this.config, this.metrics));
   }
 
   addUserSession(s: Session): void {
