@@ -59,7 +59,7 @@ export class ProxyBackend {
   }
 
   private async handle(path: string, headers: IncomingHttpHeaders, text: string, res: ServerResponse): Promise<void> {
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = JSON.parse(text) as Record<string, unknown>;
     } catch {
