@@ -122,7 +122,7 @@ export class HttpProxy {
     try {
       let res: Response;
       try {
-        res = await fetch(this.endpoint, { method: 'POST', headers, body, signal: abort.signal, redirect: 'error' });
+        res = await fetch(this.endpoint, { method: 'POST', headers, body, signal: abort.signal, redirect: 'manual' });
       } catch (err) {
         throw abort.signal.aborted
           ? new ProxyFailure('timeout', `proxy ${this.name}: no answer within ${this.timeoutMs} ms`)
