@@ -67,7 +67,7 @@ export function refreshConnection(s: Session): void {
       if (out.r.meta !== undefined) state.meta = out.r.meta;
     }
     gw.keepalive.expiryChanged(s);
-  });
+  }).catch((err: unknown) => gw.log.error('connection refresh failed', { client: s.client, error: String(err) }));
 }
 
 /** A server-refreshed subscription's expiry came: ask its namespace's sub_refresh proxy. */
@@ -90,5 +90,5 @@ export function refreshSubscription(s: Session, sub: Subscription): void {
       if (out.r.info !== undefined) sub.chanInfo = out.r.info;
     }
     gw.keepalive.expiryChanged(s);
-  });
+  }).catch((err: unknown) => gw.log.error('subscription refresh failed', { client: s.client, error: String(err) }));
 }
