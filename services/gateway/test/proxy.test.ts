@@ -55,6 +55,8 @@ test('connect proxy outcomes: backend error, disconnect, no result, 5xx, bad JSO
         return { status: 503 };
       case 'garbage':
         return { raw: '{"result": ' };
+      case 'bigint':
+        return { raw: '{"result": {"user": "big", "data": {"id": 12345678901234567890, "2": 0, "a": 1}}}' };
       default:
         hung.countDown();
         return 'hang';
@@ -81,16 +83,20 @@ test('connect proxy outcomes: backend error, disconnect, no result, 5xx, bad JSO
     assert.deepEqual((await c.reply(1)).error, { code: 100, message: 'internal server error', temporary: true }, which);
   }
 
+  // The backend's JSON is passed on as written (Centrifugo passes raw JSON): 64-bit ids survive.
+  const big = await connect('bigint');
+  assert.equal(new TextDecoder().decode((await big.reply(1)).connect?.data), '{"id": 12345678901234567890, "2": 0, "a": 1}');
+
   const slow = await connect('hang');
   await hung.wait(5000, 'the backend to receive the connect');
   const reply = await slow.reply(1, 5000);
   assert.deepEqual(reply.error, { code: 100, message: 'internal server error', temporary: true });
 
   const metrics = await (await fetch(`${g.httpUrl}/metrics`)).text();
-  for (const result of ['error', 'disconnect', 'ok', 'bad_status', 'bad_response', 'timeout']) {
-    assert.match(metrics, new RegExp(`rotor_gateway_proxy_requests_total\\{type="connect",result="${result}"\\} 1`), result);
+  for (const [result, n] of [['error', 1], ['disconnect', 1], ['ok', 2], ['bad_status', 1], ['bad_response', 1], ['timeout', 1]] as const) {
+    assert.match(metrics, new RegExp(`rotor_gateway_proxy_requests_total\\{type="connect",result="${result}"\\} ${n}\n`), result);
   }
-  assert.match(metrics, /rotor_gateway_proxy_request_duration_seconds_count\{type="connect"\} 6/);
+  assert.match(metrics, /rotor_gateway_proxy_request_duration_seconds_count\{type="connect"\} 7\n/);
 });
 
 test('connect proxy unreachable: internal error 100, the gateway keeps serving', async (t) => {

@@ -10,7 +10,7 @@ import { ProxyFailure } from './caller.ts';
 import { PayloadNotJson } from './wire.ts';
 
 export type Asked =
-  | { kind: 'result'; result: Record<string, unknown> | null }
+  | { kind: 'result'; result: Record<string, unknown> | null; source: string }
   | { kind: 'error'; error: ErrorCode }
   | { kind: 'disconnect'; disconnect: Disconnect };
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { ProxyConfig } from '@rotor/core';
 import { HttpProxy, ProxyFailure, parseReply } from './caller.ts';
 import type { ProxyCallResult } from './caller.ts';
-import { payloadField, secondsField } from './wire.ts';
+import { payloadField, rawAt, secondsField } from './wire.ts';
 
 const cfg = (endpoint: string): ProxyConfig => ({
   endpoint,
@@ -56,8 +56,8 @@ test('parseReply: disconnect wins over error over result; malformed shapes are b
     disconnect: { code: 4000, reason: 'r' },
   });
   assert.deepEqual(parseReply('{"error":{"code":4001}}', 'p'), { kind: 'error', error: { code: 4001, message: '', temporary: false } });
-  assert.deepEqual(parseReply('{}', 'p'), { kind: 'result', result: null });
-  assert.deepEqual(parseReply('{"result":{"user":"u"}}', 'p'), { kind: 'result', result: { user: 'u' } });
+  assert.deepEqual(parseReply('{}', 'p'), { kind: 'result', result: null, source: '{}' });
+  assert.deepEqual(parseReply('{"result":{"user":"u"}}', 'p'), { kind: 'result', result: { user: 'u' }, source: '{"result":{"user":"u"}}' });
   for (const bad of ['', 'null', '[]', '{"result":[]}', '{"error":{"code":-1}}', '{"error":"x"}', '{"disconnect":{"code":1.5}}']) {
     assert.throws(() => parseReply(bad, 'p'), (err) => err instanceof ProxyFailure && err.result === 'bad_response', bad);
   }
@@ -73,4 +73,23 @@ test('payload and timestamp readers reject what Centrifugo would not decode', ()
   assert.equal(secondsField({ expire_at: '1700000000' }, 'expire_at'), 1700000000);
   assert.equal(secondsField({}, 'expire_at'), 0);
   for (const bad of [-1, 1.5, 'soon', true]) assert.throws(() => secondsField({ expire_at: bad }, 'expire_at'), ProxyFailure);
+});
+
+test('rawAt finds the exact source text of a value: 64-bit integers, escapes, nesting, repeated keys', () => {
+  const text = ` { "result" : { "s": "a}\\"{[,", "data" : {"id": 12345678901234567890, "b": [1, {"x": "]"}], "2": 0} ,
+    "subs": {"ch:\\u0041": {"info": [ true ,null ], "data": -1.5e+3}}, "n": 1, "n": 22 }, "tail": [] }`;
+  assert.equal(rawAt(text, ['result', 'data']), '{"id": 12345678901234567890, "b": [1, {"x": "]"}], "2": 0}');
+  assert.equal(rawAt(text, ['result', 'subs', 'ch:A', 'info']), '[ true ,null ]');
+  assert.equal(rawAt(text, ['result', 'subs', 'ch:A', 'data']), '-1.5e+3');
+  assert.equal(rawAt(text, ['result', 's']), '"a}\\"{[,"');
+  assert.equal(rawAt(text, ['result', 'n']), '22');
+  assert.equal(rawAt(text, ['tail']), '[]');
+  assert.equal(rawAt(text, ['result', 'missing']), undefined);
+  assert.equal(rawAt(text, ['result', 'data', 'b', 'x']), undefined);
+  // Every value found parses to what JSON.parse sees at that path.
+  const parsed = JSON.parse(text) as { result: { subs: Record<string, { info: unknown }> } };
+  assert.deepEqual(JSON.parse(rawAt(text, ['result', 'subs'])!), parsed.result.subs);
+  // payloadField passes the source on byte for byte.
+  const r = (JSON.parse(text) as { result: Record<string, unknown> }).result;
+  assert.equal(new TextDecoder().decode(payloadField(r, 'data', 'b64data', { text, path: ['result'] })), rawAt(text, ['result', 'data']));
 });

@@ -44,7 +44,7 @@ export interface ProxyDisconnectReply {
  * response with none of them is a result of null (for connect: no credentials).
  */
 export type ProxyReply =
-  | { kind: 'result'; result: Record<string, unknown> | null }
+  | { kind: 'result'; result: Record<string, unknown> | null; source: string }
   | { kind: 'error'; error: ProxyErrorReply }
   | { kind: 'disconnect'; disconnect: ProxyDisconnectReply };
 
@@ -206,9 +206,9 @@ export function parseReply(text: string, name: string): ProxyReply {
     };
   }
   const r = v['result'];
-  if (r === undefined || r === null) return { kind: 'result', result: null };
+  if (r === undefined || r === null) return { kind: 'result', result: null, source: text };
   if (!isObject(r)) throw new ProxyFailure('bad_response', `proxy ${name}: result is not an object`);
-  return { kind: 'result', result: r };
+  return { kind: 'result', result: r, source: text };
 }
 
 function isUint(v: unknown): v is number {

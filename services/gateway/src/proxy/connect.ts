@@ -12,6 +12,7 @@ import type { HttpProxy } from './caller.ts';
 import { ask, badResult } from './ask.ts';
 import type { Asked } from './ask.ts';
 import { metaField, objectField, overrideField, payloadField, requestBody, secondsField, stringField, stringsField } from './wire.ts';
+import type { Source } from './wire.ts';
 
 export interface ProxyCredentials {
   user: string;
@@ -40,23 +41,25 @@ export async function proxyConnect(s: Session, proxy: HttpProxy, req: ConnectReq
   if (asked.kind !== 'result') return asked;
   if (asked.result === null) return { kind: 'credentials', credentials: null };
   try {
-    return { kind: 'credentials', credentials: readCredentials(asked.result) };
+    return { kind: 'credentials', credentials: readCredentials(asked.result, asked.source) };
   } catch (err) {
     return badResult(s, ProxyType.connect, err) as ConnectAsked;
   }
 }
 
-function readCredentials(r: Record<string, unknown>): ProxyCredentials {
+function readCredentials(r: Record<string, unknown>, text: string): ProxyCredentials {
+  const src: Source = { text, path: ['result'] };
   const subs = new Map<string, TokenSubOptions>();
   for (const channel of stringsField(r, 'channels')) subs.set(channel, {});
   const subsObj = objectField(r, 'subs');
   if (subsObj !== undefined) {
     for (const channel of Object.keys(subsObj)) {
       const o = objectField(subsObj, channel) ?? {};
+      const subSrc: Source = { text, path: ['result', 'subs', channel] };
       const opts: TokenSubOptions = {};
-      const info = payloadField(o, 'info', 'b64info');
+      const info = payloadField(o, 'info', 'b64info', subSrc);
       if (info !== undefined) opts.info = info;
-      const data = payloadField(o, 'data', 'b64data');
+      const data = payloadField(o, 'data', 'b64data', subSrc);
       if (data !== undefined) opts.data = data;
       const override = overrideField(o);
       if (override !== undefined) opts.override = override;
@@ -66,9 +69,9 @@ function readCredentials(r: Record<string, unknown>): ProxyCredentials {
   return {
     user: stringField(r, 'user'),
     expireAt: secondsField(r, 'expire_at'),
-    info: payloadField(r, 'info', 'b64info'),
-    data: payloadField(r, 'data', 'b64data'),
+    info: payloadField(r, 'info', 'b64info', src),
+    data: payloadField(r, 'data', 'b64data', src),
     subs,
-    meta: metaField(r),
+    meta: metaField(r, src),
   };
 }

@@ -15,7 +15,7 @@ export async function proxyPublish(s: Session, proxy: HttpProxy, channel: string
   if (asked.kind !== 'result') return asked;
   const r = asked.result ?? {};
   try {
-    const replaced = payloadField(r, 'data', 'b64data');
+    const replaced = payloadField(r, 'data', 'b64data', { text: asked.source, path: ['result'] });
     return { kind: 'publish', data: replaced !== undefined && replaced.byteLength > 0 ? replaced : data, skipHistory: boolField(r, 'skip_history') };
   } catch (err) {
     return badResult(s, ProxyType.publish, err) as PublishAsked;

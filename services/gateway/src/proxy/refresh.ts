@@ -35,10 +35,11 @@ function readRefreshed(s: Session, type: ProxyType, asked: Asked): RefreshAsked 
   if (asked.kind !== 'result') return asked;
   const r = asked.result;
   if (r === null) return { kind: 'refreshed', r: { expired: true, expireAt: 0, info: undefined, meta: undefined } };
+  const src = { text: asked.source, path: ['result'] };
   try {
     return {
       kind: 'refreshed',
-      r: { expired: boolField(r, 'expired'), expireAt: secondsField(r, 'expire_at') * 1000, info: payloadField(r, 'info', 'b64info'), meta: metaField(r) },
+      r: { expired: boolField(r, 'expired'), expireAt: secondsField(r, 'expire_at') * 1000, info: payloadField(r, 'info', 'b64info', src), meta: metaField(r, src) },
     };
   } catch (err) {
     return badResult(s, type, err) as RefreshAsked;

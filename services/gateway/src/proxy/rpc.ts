@@ -13,7 +13,7 @@ export async function proxyRpc(s: Session, proxy: HttpProxy, method: string, dat
   const asked = await ask(s, proxy, ProxyType.rpc, () => requestBody(s, proxy, { method }, data));
   if (asked.kind !== 'result') return asked;
   try {
-    return { kind: 'rpc', data: asked.result === null ? undefined : payloadField(asked.result, 'data', 'b64data') };
+    return { kind: 'rpc', data: asked.result === null ? undefined : payloadField(asked.result, 'data', 'b64data', { text: asked.source, path: ['result'] }) };
   } catch (err) {
     return badResult(s, ProxyType.rpc, err) as RpcAsked;
   }

@@ -10,6 +10,7 @@ import type { HttpProxy } from './caller.ts';
 import { ask, badResult } from './ask.ts';
 import type { Asked } from './ask.ts';
 import { overrideField, payloadField, requestBody, secondsField } from './wire.ts';
+import type { Source } from './wire.ts';
 
 export type SubscribeAsked = Exclude<Asked, { kind: 'result' }> | { kind: 'claims'; claims: SubscriptionClaims };
 
@@ -19,9 +20,10 @@ export async function proxySubscribe(s: Session, proxy: HttpProxy, channel: stri
   const r = asked.result ?? {};
   try {
     const claims: SubscriptionClaims = { user: s.user, channel, client: '', expireAt: secondsField(r, 'expire_at') };
-    const info = payloadField(r, 'info', 'b64info');
+    const src: Source = { text: asked.source, path: ['result'] };
+    const info = payloadField(r, 'info', 'b64info', src);
     if (info !== undefined) claims.info = info;
-    const d = payloadField(r, 'data', 'b64data');
+    const d = payloadField(r, 'data', 'b64data', src);
     if (d !== undefined) claims.data = d;
     const override = overrideField(r);
     if (override !== undefined) claims.override = override;

@@ -4,8 +4,8 @@
 // Payloads: with `binary_encoding` off (the default) client data travels as embedded JSON
 // (`"data":{…}`) and the backend answers with embedded JSON (`data`, `info`) or base64
 // (`b64data`, `b64info`, which win when non-empty); with it on, requests carry `b64data`.
-// Embedded JSON values are re-serialised (JSON.stringify) when read back: formatting is not kept,
-// and integers beyond 2^53 lose precision.
+// Embedded JSON values are passed on as their exact source text (rawAt), as Centrifugo passes raw
+// JSON through: no re-serialisation, so 64-bit integers and key order survive.
 import type { SubscribeOverride } from '@rotor/core';
 import { Format } from '../hub.ts';
 import type { Session } from '../session.ts';
@@ -74,10 +74,81 @@ function jsonText(data: Uint8Array): string {
   return text;
 }
 
+/** Where a result object sits in the response text, for the exact source of its JSON payloads. */
+export interface Source {
+  text: string;
+  path: readonly string[];
+}
+
+/**
+ * The source text of the value at `path` (object keys only) in `text`, which must be valid JSON
+ * (JSON.parse accepted it); undefined when absent. A repeated key resolves to its last occurrence,
+ * as in JSON.parse.
+ */
+export function rawAt(text: string, path: readonly string[]): string | undefined {
+  let found: string | undefined;
+  const skipWs = (i: number): number => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      i++;
+    }
+    return i;
+  };
+  const stringEnd = (i: number): number => {
+    // i at the opening quote; returns the index after the closing quote.
+    for (i++; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5c) i++;
+      else if (c === 0x22) return i + 1;
+    }
+    return i;
+  };
+  // Returns the index after the value starting at i; records matches below `depth`.
+  const value = (i: number, depth: number): number => {
+    i = skipWs(i);
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return stringEnd(i);
+    if (c === 0x7b || c === 0x5b) {
+      const isObject = c === 0x7b;
+      i = skipWs(i + 1);
+      if (text.charCodeAt(i) === (isObject ? 0x7d : 0x5d)) return i + 1;
+      for (;;) {
+        let match = false;
+        if (isObject) {
+          const keyEnd = stringEnd(i);
+          match = depth < path.length && JSON.parse(text.slice(i, keyEnd)) === path[depth];
+          i = skipWs(keyEnd) + 1; // past ':'
+        }
+        const start = skipWs(i);
+        i = value(start, match ? depth + 1 : Number.MAX_SAFE_INTEGER);
+        if (match && depth + 1 === path.length) found = text.slice(start, i);
+        i = skipWs(i);
+        if (text.charCodeAt(i) === 0x2c) {
+          i = skipWs(i + 1);
+          continue;
+        }
+        return i + 1; // past '}' or ']'
+      }
+    }
+    // Number, true, false, null.
+    for (; i < text.length; i++) {
+      const d = text.charCodeAt(i);
+      if (d === 0x2c || d === 0x5d || d === 0x7d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) break;
+    }
+    return i;
+  };
+  value(0, 0);
+  return found;
+}
+
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** `b64Key` (strict base64) when non-empty, else `key` (any JSON value) re-serialised; undefined when neither. */
-export function payloadField(r: Record<string, unknown>, key: string, b64Key: string): Uint8Array | undefined {
+/**
+ * `b64Key` (strict base64) when non-empty, else `key` (any JSON value) as its source text from
+ * `src` (re-serialised without one); undefined when neither.
+ */
+export function payloadField(r: Record<string, unknown>, key: string, b64Key: string, src?: Source): Uint8Array | undefined {
   const b64 = r[b64Key];
   if (typeof b64 === 'string' && b64 !== '') {
     if (!base64Pattern.test(b64)) throw new ProxyFailure('bad_response', `${b64Key} is not base64`);
@@ -86,7 +157,8 @@ export function payloadField(r: Record<string, unknown>, key: string, b64Key: st
   if (b64 !== undefined && b64 !== null && typeof b64 !== 'string') throw new ProxyFailure('bad_response', `${b64Key} is not a string`);
   const v = r[key];
   if (v === undefined || v === null) return undefined;
-  return encoder.encode(JSON.stringify(v));
+  const raw = src === undefined ? undefined : rawAt(src.text, [...src.path, key]);
+  return encoder.encode(raw ?? JSON.stringify(v));
 }
 
 /** Unix seconds (int64: a JSON number or a decimal string, as protobuf's JSON mapping allows); 0 when absent. */
@@ -147,7 +219,8 @@ export function overrideField(r: Record<string, unknown>): SubscribeOverride | u
 }
 
 /** The raw JSON text of a `meta` value, or undefined. */
-export function metaField(r: Record<string, unknown>): string | undefined {
+export function metaField(r: Record<string, unknown>, src?: Source): string | undefined {
   const v = r['meta'];
-  return v === undefined || v === null ? undefined : JSON.stringify(v);
+  if (v === undefined || v === null) return undefined;
+  return (src === undefined ? undefined : rawAt(src.text, [...src.path, 'meta'])) ?? JSON.stringify(v);
 }
