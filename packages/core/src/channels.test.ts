@@ -55,7 +55,7 @@ const proxy0: ProxyConfig = {
   grpcMetadata: [],
   binaryEncoding: false,
   includeConnectionMeta: false,
-  http: { staticHeaders: {} },
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
 };
 
 const config: ChannelConfig = {

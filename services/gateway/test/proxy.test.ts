@@ -99,6 +99,35 @@ test('connect proxy outcomes: backend error, disconnect, no result, 5xx, bad JSO
   assert.match(metrics, /rotor_gateway_proxy_request_duration_seconds_count\{type="connect"\} 7\n/);
 });
 
+test('http.status_to_code_transforms: a backend status stands for an error reply or a disconnect', async (t) => {
+  const { backend, g } = await setup(t, (b) => ({
+    client: { allow_anonymous_connect_without_token: true },
+    channel: {
+      proxy: {
+        subscribe: {
+          endpoint: b.endpoint('/subscribe'),
+          http: {
+            status_to_code_transforms: [
+              { status_code: 403, to_error: { code: 4403, message: 'forbidden' } },
+              { status_code: 401, to_disconnect: { code: 4401, reason: 'unauthorized' } },
+            ],
+          },
+        },
+      },
+      namespaces: [{ name: 'tr', subscribe_proxy_enabled: true }],
+    },
+  }));
+  backend.on('/subscribe', (req) => ({ status: req.body['channel'] === 'tr:forbidden' ? 403 : req.body['channel'] === 'tr:teapot' ? 418 : 401 }));
+  const c = await open(t, g);
+  await c.connect('');
+  c.send([{ id: 2, subscribe: { channel: 'tr:forbidden' } }]);
+  assert.deepEqual((await c.reply(2)).error, { code: 4403, message: 'forbidden' });
+  c.send([{ id: 3, subscribe: { channel: 'tr:teapot' } }]);
+  assert.deepEqual((await c.reply(3)).error, { code: 100, message: 'internal server error', temporary: true });
+  c.send([{ id: 4, subscribe: { channel: 'tr:other' } }]);
+  assert.deepEqual(await c.waitClosed(), { code: 4401, reason: 'unauthorized' });
+});
+
 test('connect proxy unreachable: internal error 100, the gateway keeps serving', async (t) => {
   const port = await closedPort();
   const g = await startTestGateway({

@@ -93,7 +93,7 @@ const proxy0: ProxyConfig = {
   grpcMetadata: [],
   binaryEncoding: false,
   includeConnectionMeta: false,
-  http: { staticHeaders: {} },
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
 };
 
 const expectedDefaults: RotorConfig = {

@@ -35,7 +35,13 @@ const centrifugoV6 = {
         endpoint: 'http://backend:3000/centrifugo/connect',
         timeout: '3s',
         http_headers: ['Cookie', 'Authorization', 'X-Real-Ip'],
-        http: { static_headers: { 'X-Centrifugo': 'yes' } },
+        http: {
+          static_headers: { 'X-Centrifugo': 'yes' },
+          status_to_code_transforms: [
+            { status_code: 401, to_disconnect: { code: 4501, reason: 'unauthorized' } },
+            { status_code: 429, to_error: { code: 4429, message: 'slow down', temporary: true } },
+          ],
+        },
       },
       refresh: { enabled: true, endpoint: 'http://backend:3000/centrifugo/refresh', include_connection_meta: true },
     },
@@ -70,6 +76,10 @@ test('a Centrifugo v6 config with proxies loads without warnings', (t) => {
   assert.equal(connect.timeoutMs, 3000);
   assert.deepEqual(connect.httpHeaders, ['Cookie', 'Authorization', 'X-Real-Ip']);
   assert.deepEqual(connect.http.staticHeaders, { 'X-Centrifugo': 'yes' });
+  assert.deepEqual(connect.http.statusToCodeTransforms, [
+    { statusCode: 401, toError: { code: 0, message: '', temporary: false }, toDisconnect: { code: 4501, reason: 'unauthorized' } },
+    { statusCode: 429, toError: { code: 4429, message: 'slow down', temporary: true }, toDisconnect: { code: 0, reason: '' } },
+  ]);
   assert.equal(config.client.proxy.refresh.includeConnectionMeta, true);
   assert.equal(config.channel.proxy.publish.binaryEncoding, true);
   assert.equal(config.channel.proxy.subRefresh.timeoutMs, 1000, 'Centrifugo default timeout');
@@ -115,7 +125,18 @@ test('problems name the key: missing or non-http endpoints, unknown or bad proxy
       namespaces: [{ name: 'x' }, { name: 'ok', proxy_enabled: true, proxy_name: 'p' }, { name: 'ok' }],
     },
     proxies: [
-      { name: 'p', endpoint: 'http://p', http: { static_headers: { 'X-N': 1 } } },
+      {
+        name: 'p',
+        endpoint: 'http://p',
+        http: {
+          static_headers: { 'X-N': 1 },
+          status_to_code_transforms: [
+            { status_code: 42, to_error: { code: 1 } },
+            { status_code: 500 },
+            { status_code: 502, to_disconnect: { code: 1000 } },
+          ],
+        },
+      },
       { name: 'p', endpoint: 'http://p2' },
       { name: 'default', endpoint: 'http://d' },
       { name: 'bad name', endpoint: 'http://d' },
@@ -132,6 +153,9 @@ test('problems name the key: missing or non-http endpoints, unknown or bad proxy
     ['rpc.namespaces[0].name', 'invalid rpc namespace name'],
     ['rpc.namespaces[2].name', 'duplicate rpc namespace name'],
     ['proxies[0].http.static_headers.X-N', 'expected a string'],
+    ['proxies[0].http.status_to_code_transforms[0].status_code', 'must be an HTTP status'],
+    ['proxies[0].http.status_to_code_transforms[1]', 'exactly one of to_error.code and to_disconnect.code'],
+    ['proxies[0].http.status_to_code_transforms[2].to_disconnect.code', 'must be a disconnect code'],
     ['proxies[1].name', 'duplicate proxy name'],
     ['proxies[2].name', 'reserved'],
     ['proxies[3].name', 'invalid proxy name'],

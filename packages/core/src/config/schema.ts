@@ -69,7 +69,14 @@ export const proxyFields: Readonly<Record<string, Field>> = {
   http: obj({
     static_headers: { kind: 'stringMap' },
     tls: ignored('outbound TLS options are not supported; https endpoints use the system CAs'),
-    status_to_code_transforms: ignored('any status but 200 is an internal error'),
+    status_to_code_transforms: {
+      kind: 'objects',
+      fields: {
+        status_code: int(0, 0, 599),
+        to_error: obj({ code: int(0, 0, 0xffffffff), message: str(), temporary: bool() }),
+        to_disconnect: obj({ code: int(0, 0, 4999), reason: str() }),
+      },
+    },
   }),
   grpc: ignored('gRPC proxies are not supported'),
 };

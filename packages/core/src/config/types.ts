@@ -111,7 +111,16 @@ export interface ProxyConfig {
   http: {
     /** Sent with every request; forwarded client headers of the same name take precedence. */
     staticHeaders: Record<string, string>;
+    /** Backend HTTP statuses answered as a client error or disconnect instead of error 100. */
+    statusToCodeTransforms: StatusToCodeTransform[];
   };
+}
+
+/** One `http.status_to_code_transforms` entry: a `to_*.code` of 0 means "not set". */
+export interface StatusToCodeTransform {
+  statusCode: number;
+  toError: { code: number; message: string; temporary: boolean };
+  toDisconnect: { code: number; reason: string };
 }
 
 export interface SwitchableProxyConfig extends ProxyConfig {

@@ -129,7 +129,29 @@ function checkProxyEndpoint(p: ProxyConfig, path: string, usedBy: string, proble
   }
 }
 
+/** status_to_code_transforms: a real status, exactly one target, a disconnect code that can close a WebSocket. */
+function validateTransforms(p: ProxyConfig, path: string, problems: Problems): void {
+  p.http.statusToCodeTransforms.forEach((tr, i) => {
+    const at = `${path}.http.status_to_code_transforms[${i}]`;
+    if (!problems.clean(at, `${at}.status_code`, `${at}.to_error.code`, `${at}.to_disconnect.code`)) return;
+    if (tr.statusCode < 100) problems.error(`${at}.status_code`, `must be an HTTP status (100–599), got ${tr.statusCode}`);
+    const toError = tr.toError.code > 0;
+    const toDisconnect = tr.toDisconnect.code > 0;
+    if (toError === toDisconnect) problems.error(at, 'set exactly one of to_error.code and to_disconnect.code');
+    if (toDisconnect && tr.toDisconnect.code < 3000) {
+      problems.error(`${at}.to_disconnect.code`, `must be a disconnect code (3000–4999), got ${tr.toDisconnect.code}`);
+    }
+  });
+}
+
 function validateProxies(c: RotorConfig, problems: Problems): void {
+  validateTransforms(c.client.proxy.connect, 'client.proxy.connect', problems);
+  validateTransforms(c.client.proxy.refresh, 'client.proxy.refresh', problems);
+  validateTransforms(c.channel.proxy.subscribe, 'channel.proxy.subscribe', problems);
+  validateTransforms(c.channel.proxy.publish, 'channel.proxy.publish', problems);
+  validateTransforms(c.channel.proxy.subRefresh, 'channel.proxy.sub_refresh', problems);
+  validateTransforms(c.rpc.proxy, 'rpc.proxy', problems);
+  c.proxies.forEach((p, i) => validateTransforms(p, `proxies[${i}]`, problems));
   const named = new Map<string, number>();
   c.proxies.forEach((p, i) => {
     const path = `proxies[${i}]`;

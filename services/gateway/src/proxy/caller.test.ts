@@ -16,7 +16,7 @@ const cfg = (endpoint: string): ProxyConfig => ({
   grpcMetadata: [],
   binaryEncoding: false,
   includeConnectionMeta: false,
-  http: { staticHeaders: {} },
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
 });
 
 test('a response over the size limit is refused without reading it all; a redirect is not followed', async (t) => {

@@ -1,7 +1,8 @@
 // HttpProxy: one configured proxy endpoint (Centrifugo's HTTP proxy transport). Every call is a
 // JSON POST; the backend answers 200 with `{"result":…}`, `{"error":…}` or `{"disconnect":…}`.
 //
-// Anything else — connection refused, a status other than 200, a body over the size limit, not
+// A status listed in `http.status_to_code_transforms` stands for the error or disconnect it maps to.
+// Anything else — connection refused, another status than 200, a body over the size limit, not
 // JSON, no answer within `timeout` — is a ProxyFailure, which the commands turn into internal error
 // 100 (temporary). The call is bounded in time (the whole exchange, body included, is aborted at
 // the timeout) and in memory (the body is read incrementally and abandoned past the limit).
@@ -72,6 +73,8 @@ export class HttpProxy {
   /** Lower-case names of the upgrade request headers this proxy forwards. */
   readonly forwardHeaders: readonly string[];
   private readonly staticHeaders: ReadonlyArray<readonly [string, string]>;
+  /** http.status_to_code_transforms by status: the reply a non-200 status stands for. */
+  private readonly statusReplies: ReadonlyMap<number, ProxyReply>;
 
   constructor(
     /** 'default' or the name in `proxies`, for logs. */
@@ -86,6 +89,17 @@ export class HttpProxy {
     this.includeMeta = cfg.includeConnectionMeta;
     this.forwardHeaders = [...new Set(cfg.httpHeaders.map((h) => h.toLowerCase()))];
     this.staticHeaders = Object.entries(cfg.http.staticHeaders);
+    const replies = new Map<number, ProxyReply>();
+    for (const tr of cfg.http.statusToCodeTransforms) {
+      if (replies.has(tr.statusCode)) continue;
+      replies.set(
+        tr.statusCode,
+        tr.toDisconnect.code > 0
+          ? { kind: 'disconnect', disconnect: { code: tr.toDisconnect.code, reason: tr.toDisconnect.reason } }
+          : { kind: 'error', error: { code: tr.toError.code, message: tr.toError.message, temporary: tr.toError.temporary } },
+      );
+    }
+    this.statusReplies = replies;
   }
 
   /**
@@ -130,6 +144,8 @@ export class HttpProxy {
       }
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
+        const transformed = this.statusReplies.get(res.status);
+        if (transformed !== undefined) return transformed;
         throw new ProxyFailure('bad_status', `proxy ${this.name}: HTTP status ${res.status}`);
       }
       let text: string;
