@@ -23,7 +23,6 @@ import type { Subscription } from './subscription.ts';
 import { smallSeconds } from './subscription.ts';
 import type { WebSocket } from './uws.ts';
 import type { SocketData } from './server.ts';
-import type { ProxyState } from './proxy/wire.ts';
 import type { Command, Push, Reply } from './wire-types.ts';
 import { handleConnect } from './commands/connect.ts';
 import { handleSubscribe } from './commands/subscribe.ts';
@@ -35,6 +34,7 @@ import { handleRefresh } from './commands/refresh.ts';
 import { handleSubRefresh } from './commands/sub-refresh.ts';
 import { handleRpc } from './commands/rpc.ts';
 import { removeSubscription } from './commands/establish.ts';
+import type { ProxyState } from './proxy/wire.ts';
 
 export const SessionState = { connecting: 0, connected: 1, failed: 2, closed: 3 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];

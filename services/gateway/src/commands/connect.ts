@@ -7,6 +7,8 @@
 import { Disconnects, Errors } from '@rotor/core';
 import type { ErrorCode, TokenSubOptions } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
+import { proxyConnect } from '../proxy/connect.ts';
+import { ProxyState } from '../proxy/wire.ts';
 import { canSubscribeWithoutToken } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import { SessionState } from '../session.ts';
@@ -15,7 +17,6 @@ import type { ConnectRequest, ConnectResult, SubscribeResult } from '../wire-typ
 import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
 import type { Prepared } from './establish.ts';
 import { failureOf } from './common.ts';
-import { proxyConnect } from '../proxy/connect.ts';
 
 export async function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> {
   const gw = s.gw;
@@ -64,7 +65,8 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
       info = c.info;
       connectData = c.data;
       tokenSubs = c.subs;
-      if (s.proxy !== null) s.proxy.meta = c.meta;
+      // Sessions of other transports may have no proxy state yet (no headers were captured).
+      if (c.meta !== undefined) (s.proxy ??= new ProxyState(null)).meta = c.meta;
     }
   }
   if (!credentials && !(cfg.allowAnonymousConnectWithoutToken || cfg.insecure)) {

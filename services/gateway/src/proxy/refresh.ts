@@ -16,7 +16,7 @@ import { unsubscribeWithPush } from '../commands/establish.ts';
 import { ProxyType } from './caller.ts';
 import { ask, badResult } from './ask.ts';
 import type { Asked } from './ask.ts';
-import { boolField, metaField, payloadField, requestBody, secondsField } from './wire.ts';
+import { ProxyState, boolField, metaField, payloadField, requestBody, secondsField } from './wire.ts';
 
 /** Grace after a failed refresh call before the next attempt. */
 export const REFRESH_RETRY_MS = 60_000;
@@ -50,8 +50,9 @@ function readRefreshed(s: Session, type: ProxyType, asked: Asked): RefreshAsked 
 export function refreshConnection(s: Session): void {
   const gw = s.gw;
   const proxy = gw.proxies.refresh;
-  const state = s.proxy;
-  if (proxy === null || state === null || state.refreshing) return;
+  if (proxy === null) return;
+  const state = (s.proxy ??= new ProxyState(null));
+  if (state.refreshing) return;
   state.refreshing = true;
   void ask(s, proxy, ProxyType.refresh, () => requestBody(s, proxy, {})).then((asked) => {
     state.refreshing = false;
