@@ -150,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenVerifier: opts.tokenVerifier,
   };
   const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
+  if (gw.proxies.any) log.info('proxies enabled', { forwardedHeaders: gw.proxies.captureHeaders.length });
   const keepalive = new Keepalive(gw, opts.slowSweepMs);
   gw.keepalive = keepalive;
   opts.broker.setHandler(hub);

@@ -15,7 +15,7 @@
 // the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it). Topic
 // traffic is checked by the hub (`checkSlow`), see README "Slow consumers".
 import { randomUUID } from 'node:crypto';
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Disconnects, RotorError } from '@rotor/core';
 import type { Disconnect, ErrorCode } from '@rotor/core';
 import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
@@ -32,7 +32,9 @@ import { handlePresence, handlePresenceStats } from './commands/presence.ts';
 import { handleHistory } from './commands/history.ts';
 import { handleRefresh } from './commands/refresh.ts';
 import { handleSubRefresh } from './commands/sub-refresh.ts';
+import { handleRpc } from './commands/rpc.ts';
 import { removeSubscription } from './commands/establish.ts';
+import type { ProxyState } from './proxy/wire.ts';
 
 export const SessionState = { connecting: 0, connected: 1, failed: 2, closed: 3 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
@@ -90,6 +92,8 @@ export class Session {
   pongRound = 0;
   /** Ping bucket + 1 in the low 16 bits, presence bucket + 1 above (0 = none). */
   private buckets = 0;
+  /** Forwarded headers and connection meta; null unless some proxy is configured. */
+  proxy: ProxyState | null = null;
 
   constructor(
     readonly gw: GatewayContext,
@@ -297,9 +301,7 @@ export class Session {
       case CommandKind.history:
         return handleHistory(this, id, cmd.history!);
       case CommandKind.rpc:
-        // No RPC handler is configured (proxies are not implemented).
-        this.replyError(id, Errors.notAvailable);
-        return undefined;
+        return handleRpc(this, id, cmd.rpc!);
       case CommandKind.refresh:
         return handleRefresh(this, id, cmd.refresh!);
       case CommandKind.subRefresh:

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, configEnvNames, loadConfig } from './load.ts';
-import type { NamespaceOptions, RotorConfig } from './types.ts';
+import type { NamespaceOptions, ProxyConfig, RotorConfig } from './types.ts';
 
 /** A temp dir per test, removed even when the test fails. */
 function tempDir(t: { after(fn: () => void): void }): string {
@@ -65,6 +65,9 @@ const ns0: NamespaceOptions = {
   publishProxyEnabled: false,
   subRefreshProxyEnabled: false,
   subscribeStreamProxyEnabled: false,
+  subscribeProxyName: 'default',
+  publishProxyName: 'default',
+  subRefreshProxyName: 'default',
 };
 
 const token0 = {
@@ -83,8 +86,19 @@ const token0 = {
 };
 
 // Typed as RotorConfig so the compiler proves the schema's output shape is complete.
+const proxy0: ProxyConfig = {
+  endpoint: '',
+  timeoutMs: 1000,
+  httpHeaders: [],
+  grpcMetadata: [],
+  binaryEncoding: false,
+  includeConnectionMeta: false,
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
+};
+
 const expectedDefaults: RotorConfig = {
   client: {
+    proxy: { connect: { enabled: false, ...proxy0 }, refresh: { enabled: false, ...proxy0 } },
     token: token0,
     subscriptionToken: { enabled: false, ...token0 },
     allowedOrigins: [],
@@ -109,6 +123,7 @@ const expectedDefaults: RotorConfig = {
     subscribeToUserPersonalChannel: { enabled: false, personalChannelNamespace: '', singleConnection: false },
   },
   channel: {
+    proxy: { subscribe: proxy0, publish: proxy0, subRefresh: proxy0 },
     withoutNamespace: ns0,
     namespaces: [],
     maxLength: 255,
@@ -130,6 +145,14 @@ const expectedDefaults: RotorConfig = {
   opentelemetry: { enabled: false, api: false },
   log: { level: 'info' },
   shutdown: { timeoutMs: 30_000 },
+  rpc: {
+    proxy: proxy0,
+    withoutNamespace: { proxyEnabled: false, proxyName: 'default' },
+    namespaces: [],
+    ping: { enabled: false, method: 'ping' },
+    namespaceBoundary: ':',
+  },
+  proxies: [],
   rotor: {
     nats: { url: 'nats://127.0.0.1:4222' },
     drainWindowMs: 10_000,
@@ -481,21 +504,21 @@ test('unknown and unsupported keys are warnings naming the key', (t) => {
   const dir = tempDir(t);
   const file = writeJson(dir, 'config.json', {
     token_hmac_secret_key: 'v5-style',
-    client: { token: { hmac_secret_key: 's' }, shiny_new_option: 1, proxy: { connect: { enabled: true } } },
+    client: { token: { hmac_secret_key: 's' }, shiny_new_option: 1, connect_proxy_name: 'p' },
     channel: {
-      namespaces: [{ name: 'chat', subscribe_proxy_enabled: true, subscription_type: 'map', mystery: true, subscribe_proxy_name: 'p' }],
+      namespaces: [{ name: 'chat', subscribe_stream_proxy_enabled: true, subscription_type: 'map', mystery: true, subscribe_stream_proxy_name: 'p' }],
     },
     engine: { type: 'redis' },
     admin: { enabled: true, password: 'x' },
     websocket: { compression_level: 3 },
   });
   const { config, warnings } = loadConfig({ file, env: { ROTOR_BOGUS_THING: '1' }, hostname: 'h' });
-  assert.equal(config.channel.namespaces[0]?.subscribeProxyEnabled, true);
+  assert.equal(config.channel.namespaces[0]?.subscribeStreamProxyEnabled, true);
   const expected: Array<[string, string]> = [
     ['token_hmac_secret_key', 'v6 uses client.token.hmac_secret_key'],
     ['client.shiny_new_option', 'unknown key'],
-    ['client.proxy', 'not supported'],
-    ['channel.namespaces[0].subscribe_proxy_enabled', 'answer 108'],
+    ['client.connect_proxy_name', 'not supported'],
+    ['channel.namespaces[0].subscribe_stream_proxy_enabled', 'answer 108'],
     ['channel.namespaces[0].subscription_type', 'not supported'],
     ['channel.namespaces[0].mystery', 'unknown key'],
     ['engine', 'not supported'],

@@ -7,6 +7,8 @@
 import { Disconnects, Errors } from '@rotor/core';
 import type { ErrorCode, TokenSubOptions } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
+import { proxyConnect } from '../proxy/connect.ts';
+import { ProxyState } from '../proxy/wire.ts';
 import { canSubscribeWithoutToken } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import { SessionState } from '../session.ts';
@@ -24,8 +26,11 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   let expireAtSec = 0;
   let info: Uint8Array | undefined;
   let tokenSubs: Map<string, TokenSubOptions> | null = null;
+  let connectData: Uint8Array | undefined;
+  let credentials = false;
   const token = req.token ?? '';
   if (token !== '') {
+    credentials = true;
     const v = await gw.adapters.tokenVerifier.verifyConnectionToken(token);
     if (s.closed) return;
     if (!v.ok) {
@@ -41,7 +46,31 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
       s.disconnect(Disconnects.permissionDenied);
       return;
     }
-  } else if (!(cfg.allowAnonymousConnectWithoutToken || cfg.insecure)) {
+  } else if (gw.proxies.connect !== null) {
+    // Authentication order (PROTOCOL.md §4.1): token, then the connect proxy, then anonymous.
+    const asked = await proxyConnect(s, gw.proxies.connect, req);
+    if (s.closed) return;
+    if (asked.kind === 'disconnect') {
+      s.disconnect(asked.disconnect);
+      return;
+    }
+    if (asked.kind === 'error') {
+      failConnect(s, id, asked.error);
+      return;
+    }
+    if (asked.credentials !== null) {
+      const c = asked.credentials;
+      credentials = true;
+      user = c.user;
+      expireAtSec = c.expireAt;
+      info = c.info;
+      connectData = c.data;
+      tokenSubs = c.subs;
+      // Sessions of other transports may have no proxy state yet (no headers were captured).
+      if (c.meta !== undefined) (s.proxy ??= new ProxyState(null)).meta = c.meta;
+    }
+  }
+  if (!credentials && !(cfg.allowAnonymousConnectWithoutToken || cfg.insecure)) {
     // No credentials at all.
     s.disconnect(Disconnects.badRequest);
     return;
@@ -130,10 +159,12 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     result.ping = Math.max(1, Math.round(cfg.pingIntervalMs / 1000));
     if (cfg.pongTimeoutMs > 0) result.pong = true;
   }
-  if (expireAt > 0) {
+  // With a refresh proxy the server refreshes the connection itself: no client-side refresh.
+  if (expireAt > 0 && gw.proxies.refresh === null) {
     result.expires = true;
     result.ttl = Math.max(1, Math.ceil((expireAt - now) / 1000));
   }
+  if (connectData !== undefined) result.data = connectData;
   if (cfg.connectIncludeServerTime) result.time = now;
   if (s.ws instanceof EmulatedSocket) {
     // Emulated transports address their later commands to this session on this node (/emulation).
