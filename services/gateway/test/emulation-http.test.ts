@@ -9,6 +9,7 @@ import { Disconnects } from '@rotor/core';
 import { Collector, waitFor } from '@rotor/testkit';
 import { encodeCommands } from '@rotor/proto';
 import { startTestGateway, token } from './harness.ts';
+import { ProxyBackend } from './proxy-backend.ts';
 import type { TestGateway } from './harness.ts';
 
 const namespaces = [
@@ -346,4 +347,26 @@ test('a stalled stream reader is disconnected with 3008 while another stream kee
 
   raw.socket.resume();
   await waitFor(() => raw.received().includes('"disconnect":{"code":3008'), { what: 'the 3008 push at the end of the slow stream', timeoutMs: 15_000 });
+});
+
+test('connect proxy: emulated sessions report their transport and forward the stream request headers', async (t) => {
+  const backend = await ProxyBackend.start();
+  t.after(() => backend.close());
+  backend.on('/connect', () => ({ json: { result: { user: 'proxied' } } }));
+  const g = await startTestGateway({
+    ...base,
+    client: { ...base.client, proxy: { connect: { enabled: true, endpoint: backend.endpoint('/connect'), http_headers: ['x-trace'] } } },
+  });
+  t.after(() => g.close());
+  for (const kind of ['http_stream', 'sse'] as const) {
+    const body = JSON.stringify({ id: 1, connect: {} });
+    const res =
+      kind === 'sse'
+        ? await fetch(`${g.httpUrl}/connection/sse?cf_connect=${encodeURIComponent(body)}`, { headers: { 'x-trace': `t-${kind}` } })
+        : await fetch(`${g.httpUrl}/connection/http_stream`, { method: 'POST', body, headers: { 'x-trace': `t-${kind}` } });
+    assert.equal(res.status, 200);
+    const req = await backend.requests.waitForMatch((r) => r.headers['x-trace'] === `t-${kind}`, `the ${kind} connect request`);
+    assert.equal(req.body['transport'], kind);
+    await res.body!.cancel();
+  }
 });

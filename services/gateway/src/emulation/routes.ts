@@ -11,6 +11,8 @@ import { Session } from '../session.ts';
 import type { GatewayContext } from '../context.ts';
 import { Format } from '../hub.ts';
 import { originChecker } from '../origin.ts';
+import { ProxyState } from '../proxy/wire.ts';
+import { captureHeaders } from '../server.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.ts';
 import { tryDecodeMessage, client as proto } from '@rotor/proto';
 import type { Emulation } from './emulation.ts';
@@ -27,14 +29,17 @@ const encoder = new TextEncoder();
 
 /** What a handler needs from the request, copied while uWS's HttpRequest is valid. */
 interface RequestInfo {
+  /** Headers some proxy forwards (captured only when a proxy is configured). */
+  proxyHeaders: Record<string, string> | null;
   origin: string;
   contentType: string;
   requestHeaders: string;
   query: string;
 }
 
-function requestInfo(req: HttpRequest): RequestInfo {
+function requestInfo(req: HttpRequest, captured: readonly string[] | null = null): RequestInfo {
   return {
+    proxyHeaders: captured === null ? null : captureHeaders(req, captured),
     origin: req.getHeader('origin'),
     contentType: req.getHeader('content-type'),
     requestHeaders: req.getHeader('access-control-request-headers'),
@@ -142,6 +147,7 @@ export function mountEmulation(app: TemplatedApp, gw: GatewayContext, emu: Emula
       return;
     }
     const session = new Session(gw, format);
+    if (gw.proxies.any) session.proxy = new ProxyState(p.info.proxyHeaders);
     const sock = new EmulatedSocket(res, session, kind, randomUUID(), emu.topics, (s) => emu.remove(s));
     p.socket = sock;
     session.ws = sock;
@@ -162,8 +168,9 @@ export function mountEmulation(app: TemplatedApp, gw: GatewayContext, emu: Emula
   };
 
   /** A stream request: origin, draining, then the body (or `fromQuery`) as the connect command. */
+  const captured = gw.proxies.any ? gw.proxies.captureHeaders : null;
   const streamHandler = (kind: EmulatedKind, limit: number, fromQuery: boolean) => (res: HttpResponse, req: HttpRequest) => {
-    const info = requestInfo(req);
+    const info = requestInfo(req, captured);
     if (!allowed(info.origin)) {
       res.writeStatus('403 Forbidden').end('origin not allowed');
       return;

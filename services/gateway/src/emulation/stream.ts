@@ -216,3 +216,10 @@ export class EmulatedSocket implements SessionSocket {
     return true;
   }
 }
+
+/** The transport name Centrifugo reports for a session (proxy requests: `transport`). */
+export function transportName(s: Session): 'websocket' | 'http_stream' | 'sse' {
+  const ws = s.ws;
+  if (ws instanceof EmulatedSocket) return ws.kind === EmulatedKind.sse ? 'sse' : 'http_stream';
+  return 'websocket';
+}

@@ -11,6 +11,7 @@ import { Format } from '../hub.ts';
 import type { Session } from '../session.ts';
 import type { HttpProxy } from './caller.ts';
 import { ProxyFailure } from './caller.ts';
+import { transportName } from '../emulation/stream.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -43,7 +44,7 @@ export class PayloadNotJson extends Error {
 export function requestBody(s: Session, p: HttpProxy, fields: Record<string, unknown>, data?: Uint8Array, connect = false): string {
   const obj: Record<string, unknown> = {
     client: s.client,
-    transport: 'websocket',
+    transport: transportName(s),
     protocol: s.format === Format.protobuf ? 'protobuf' : 'json',
     encoding: p.binary ? 'binary' : 'json',
   };
