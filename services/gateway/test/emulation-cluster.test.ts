@@ -49,7 +49,7 @@ async function scenario(ncA: NatsConnection, ncB: NatsConnection, cleanup: Array
   sub.on('publication', (p) => pubs.push(p.data));
   sub.subscribe();
   // The subscribe went to B and was answered on A's stream.
-  await sub.ready(5000);
+  await sub.ready(15_000);
   assert.equal(a.gateway.metrics.channels, 1);
   assert.equal(b.gateway.metrics.channels, 0);
   await a.publish('chat:x', { n: 1 });
@@ -67,5 +67,5 @@ async function scenario(ncA: NatsConnection, ncB: NatsConnection, cleanup: Array
   const nodeA = a.gateway.nodeId;
   client.disconnect();
   await a.close();
-  await waitFor(async () => (await post(nodeA)).status === 404, { what: 'A unknown after it closed' });
+  await waitFor(async () => (await post(nodeA)).status === 404, { what: 'A unknown after it closed', timeoutMs: 15_000 });
 }

@@ -75,7 +75,7 @@ for (const v of variants) {
     const pubs = new Collector<unknown>('publications');
     sub.on('publication', (p) => pubs.push(value(p.data)));
     sub.subscribe();
-    await sub.ready(5000);
+    await sub.ready(15_000);
     for (let i = 1; i <= 30; i++) await g.publish('chat:room', { n: i });
     assert.deepEqual(await pubs.waitFor(30), Array.from({ length: 30 }, (_, i) => ({ n: i + 1 })));
 
@@ -147,12 +147,12 @@ test('sse and http_stream clients share a channel with a WebSocket-free fan-out;
   const got = new Collector<unknown>('sse publications');
   a.on('publication', (p) => got.push(value(p.data)));
   a.subscribe();
-  await a.ready(5000);
+  await a.ready(15_000);
   const b = stream.newSubscription('chat:both');
   const got2 = new Collector<unknown>('stream publications');
   b.on('publication', (p) => got2.push(value(p.data)));
   b.subscribe();
-  await b.ready(5000);
+  await b.ready(15_000);
   await joins.waitForMatch((u) => u === 'stream-user', 'the join push over SSE');
   // Several publications in one turn: one hub frame with several pushes, one SSE event each.
   await Promise.all([1, 2, 3, 4].map((n) => g.publish('chat:both', { n })));
