@@ -2,7 +2,7 @@
 // every command after the first subscribe) and the uncompiled path (a new name each time).
 // Run: `node --import tsx packages/core/src/channels.bench.ts [--smoke]`.
 import { ChannelRules } from './channels.ts';
-import type { ChannelConfig, NamespaceOptions } from './config/types.ts';
+import type { ChannelConfig, NamespaceOptions, ProxyConfig } from './config/types.ts';
 
 const smoke = process.argv.includes('--smoke');
 const N = smoke ? 50_000 : 1_000_000;
@@ -16,10 +16,21 @@ const base = {
   allowPresenceForSubscriber: true, allowPresenceForAnonymous: false, allowHistoryForClient: false,
   allowHistoryForSubscriber: true, allowHistoryForAnonymous: false, allowUserLimitedChannels: true, channelRegex: '',
   publicationDataFormat: '', subscribeProxyEnabled: false, publishProxyEnabled: false, subRefreshProxyEnabled: false,
-  subscribeStreamProxyEnabled: false,
+  subscribeStreamProxyEnabled: false, subscribeProxyName: 'default', publishProxyName: 'default', subRefreshProxyName: 'default',
 } satisfies NamespaceOptions;
 
+const proxy0: ProxyConfig = {
+  endpoint: '',
+  timeoutMs: 1000,
+  httpHeaders: [],
+  grpcMetadata: [],
+  binaryEncoding: false,
+  includeConnectionMeta: false,
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
+};
+
 const config: ChannelConfig = {
+  proxy: { subscribe: proxy0, publish: proxy0, subRefresh: proxy0 },
   withoutNamespace: base,
   namespaces: Array.from({ length: 20 }, (_, i) => ({ ...base, name: `ns${i}`, channelRegex: i === 3 ? '^[a-z0-9_-]+$' : '' })),
   maxLength: 255,

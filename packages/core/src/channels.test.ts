@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelRules, compileGoRegex } from './channels.ts';
-import type { ChannelConfig, NamespaceOptions } from './config/types.ts';
+import type { ChannelConfig, NamespaceOptions, ProxyConfig } from './config/types.ts';
 import { Errors } from './codes.ts';
 
 function ns(overrides: Partial<NamespaceOptions> = {}): NamespaceOptions {
@@ -39,13 +39,27 @@ function ns(overrides: Partial<NamespaceOptions> = {}): NamespaceOptions {
     publishProxyEnabled: false,
     subRefreshProxyEnabled: false,
     subscribeStreamProxyEnabled: false,
+  subscribeProxyName: 'default',
+  publishProxyName: 'default',
+  subRefreshProxyName: 'default',
     ...overrides,
   };
 }
 
 const HOUR = 3_600_000;
 
+const proxy0: ProxyConfig = {
+  endpoint: '',
+  timeoutMs: 1000,
+  httpHeaders: [],
+  grpcMetadata: [],
+  binaryEncoding: false,
+  includeConnectionMeta: false,
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
+};
+
 const config: ChannelConfig = {
+  proxy: { subscribe: proxy0, publish: proxy0, subRefresh: proxy0 },
   withoutNamespace: ns({ allowUserLimitedChannels: true }),
   namespaces: [
     { ...ns({ historySize: 10, historyTtlMs: 60_000 }), name: 'chat' },

@@ -12,3 +12,5 @@ export { ShardRouter, ShardHistoryClient, ShardPresenceClient, ClusterPublisher 
 export type { ShardClientOptions } from './shard-client.ts';
 export { NatsControlBus } from './nats-control-bus.ts';
 export type { NatsControlBusOptions } from './nats-control-bus.ts';
+export { NatsEmulationRelay, encodeEmulationMessage, decodeEmulationMessage } from './emulation-relay.ts';
+export type { NatsEmulationRelayOptions } from './emulation-relay.ts';

@@ -6,6 +6,7 @@
 //   <p>.ctl                    control commands for every node (disconnect, unsubscribe, …)
 //   <p>.hb                     node heartbeats
 //   <p>.survey.channels        request/reply survey: every node answers with its channels
+//   <p>.emu.<node>             /emulation requests for the gateway node <node> (request/reply)
 //   <p>.shard.<k>              requests to history shard k (append, read, remove, presence)
 //   <p>.hs.<k>.<class>.<token> JetStream storage subjects of shard k (one stream per retention class)
 //
@@ -185,6 +186,14 @@ export class Subjects {
   channelOf(subject: string): string | null {
     if (!subject.startsWith(this.channelPrefix)) return null;
     return tokenToChannel(subject.slice(this.channelPrefix.length));
+  }
+
+  /**
+   * Request subject of the emulation requests of gateway `node`, or null when `node` is not a
+   * plain token ([A-Za-z0-9_-], at most 128 characters; node ids are UUIDs).
+   */
+  emulation(node: string): string | null {
+    return node.length > 0 && node.length <= 128 && isPlainAsciiString(node) ? `${this.prefix}.emu.${node}` : null;
   }
 
   /** Request subject of history shard `shard`. */

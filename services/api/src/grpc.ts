@@ -21,6 +21,7 @@ import { METHODS } from './methods.ts';
 import type { MethodBinding } from './methods.ts';
 import { toApiError } from './service.ts';
 import type { ApiService, CallContext } from './service.ts';
+import { apiTracingEnabled } from './tracing.ts';
 
 export interface GrpcApiOptions {
   log?: Logger;
@@ -78,6 +79,15 @@ export async function startGrpcApi(service: ApiService, config: RotorConfig, opt
   const metrics = service.metrics;
   const expected = cfg.key === '' ? null : `apikey ${cfg.key}`;
   if (expected === null) log.warn('gRPC API has no key: calls are not authenticated (set grpc_api.key)');
+  const traced = apiTracingEnabled(config);
+  /** The call context; traced, it carries the call's W3C trace context from its metadata. */
+  const callContext = (md: grpc.Metadata): CallContext => {
+    if (!traced) return CTX;
+    const traceparent = md.get('traceparent')[0];
+    if (typeof traceparent !== 'string' || traceparent === '') return CTX;
+    const tracestate = md.get('tracestate')[0];
+    return typeof tracestate === 'string' && tracestate !== '' ? { protocol: 'grpc', traceparent, tracestate } : { protocol: 'grpc', traceparent };
+  };
 
   const authorized = (md: grpc.Metadata): boolean => {
     if (expected === null) return true;
@@ -99,7 +109,7 @@ export async function startGrpcApi(service: ApiService, config: RotorConfig, opt
     }
     const mode = call.metadata.get(ERROR_MODE_HEADER)[0];
     const transport = useTransportErrors(cfg.errorMode, typeof mode === 'string' ? mode : undefined);
-    m.call(service, req, CTX)
+    m.call(service, req, callContext(call.metadata))
       .then(
         (result) => callback(null, m.ok(result)),
         (err: unknown) => {

@@ -27,6 +27,7 @@ import type { MethodBinding } from './methods.ts';
 import type { RejectReason } from './metrics.ts';
 import { toApiError } from './service.ts';
 import type { ApiService, CallContext } from './service.ts';
+import { apiTracingEnabled } from './tracing.ts';
 
 export interface HttpApiOptions {
   log?: Logger;
@@ -59,6 +60,15 @@ export function mountHttpApi(app: TemplatedApp, service: ApiService, config: Rot
   const limit = cfg.maxRequestBodySize;
   const prefix = normalisePrefix(cfg.handlerPrefix);
   const metrics = service.metrics;
+  const traced = apiTracingEnabled(config);
+  /** The call context; traced, it carries the request's W3C trace context (read now: req dies with the handler). */
+  const callContext = (req: HttpRequest): CallContext => {
+    if (!traced) return CTX;
+    const traceparent = req.getHeader('traceparent');
+    if (traceparent === '') return CTX;
+    const tracestate = req.getHeader('tracestate');
+    return tracestate === '' ? { protocol: 'http', traceparent } : { protocol: 'http', traceparent, tracestate };
+  };
 
   if (cfg.insecure) log.warn('HTTP API is insecure: requests are not authenticated (http_api.insecure)');
   else if (cfg.key === '') log.warn('HTTP API key is empty: every HTTP API request is refused with 401 (set http_api.key)');
@@ -98,6 +108,7 @@ export function mountHttpApi(app: TemplatedApp, service: ApiService, config: Rot
   const handleMethod = (m: MethodBinding) => (res: HttpResponse, req: HttpRequest): void => {
     if (!admit(res, req)) return;
     const ex = exchange(res, useTransportErrors(cfg.errorMode, req.getHeader(ERROR_MODE_HEADER)));
+    const ctx = callContext(req);
     readBody(ex, limit, () => metrics.rejected('http', 'too_large'), (body) =>
       guard(ex, async () => {
         // An empty body is the empty request (`/api/info` without a body is natural to write).
@@ -109,7 +120,7 @@ export function mountHttpApi(app: TemplatedApp, service: ApiService, config: Rot
         }
         let result: unknown;
         try {
-          result = await m.call(service, decoded.value, CTX);
+          result = await m.call(service, decoded.value, ctx);
         } catch (err) {
           sendError(ex, m, RotorError.from(err));
           return;
@@ -122,6 +133,7 @@ export function mountHttpApi(app: TemplatedApp, service: ApiService, config: Rot
   const handleLegacy = (res: HttpResponse, req: HttpRequest): void => {
     if (!admit(res, req)) return;
     const ex = exchange(res, false);
+    const ctx = callContext(req);
     readBody(ex, limit, () => metrics.rejected('http', 'too_large'), (body) =>
       guard(ex, async () => {
         const parsed = parseLegacyBody(body, maxLegacy);
@@ -130,7 +142,7 @@ export function mountHttpApi(app: TemplatedApp, service: ApiService, config: Rot
           send(ex, '400 Bad Request', TEXT_TYPE, `Bad Request: ${parsed.error}\n`);
           return;
         }
-        send(ex, '200 OK', JSON_TYPE, joinLines(await runLegacy(service, body, parsed.commands)));
+        send(ex, '200 OK', JSON_TYPE, joinLines(await runLegacy(service, body, parsed.commands, ctx)));
       }),
     );
   };
@@ -217,7 +229,7 @@ function sendError(ex: Exchange, m: MethodBinding, err: RotorError): void {
 }
 
 /** Runs legacy commands in order; each yields one reply line. */
-async function runLegacy(service: ApiService, body: Uint8Array, commands: readonly LegacyCommand[]): Promise<Uint8Array[]> {
+async function runLegacy(service: ApiService, body: Uint8Array, commands: readonly LegacyCommand[], ctx: CallContext): Promise<Uint8Array[]> {
   const lines: Uint8Array[] = [];
   for (const cmd of commands) {
     let reply: Uint8Array;
@@ -233,7 +245,7 @@ async function runLegacy(service: ApiService, body: Uint8Array, commands: readon
         reply = encodeJson(m.responseType, m.fail({ code: 107, message: 'bad request' }));
       } else {
         try {
-          const result = await m.call(service, decoded.value, CTX);
+          const result = await m.call(service, decoded.value, ctx);
           reply = encodeJson(m.responseType, m.ok(jsonSafeResult(m.name, result)));
         } catch (err) {
           reply = encodeJson(m.responseType, m.fail(toApiError(RotorError.from(err))));

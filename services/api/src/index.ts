@@ -14,3 +14,5 @@ export { compileGlob, Glob, GlobSyntaxError, MAX_GLOB_LENGTH } from './glob.ts';
 export { ERROR_MODE_HEADER, httpStatusForCode, grpcStatusForCode } from './error-mode.ts';
 export { METHODS } from './methods.ts';
 export type { MethodBinding } from './methods.ts';
+export { startTracing, apiTracingEnabled } from './tracing.ts';
+export type { Tracing, TracingOptions } from './tracing.ts';

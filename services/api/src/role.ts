@@ -1,22 +1,28 @@
 // startApiRole: the cluster `api` role — one ApiService over injected (NATS-backed) adapters,
 // served over HTTP on its own uWebSockets.js app (rotor.apiPort, with /metrics, /health and
-// /health/live) and over gRPC (grpc_api.*, when grpc_api.enabled). The embedded mode does not
+// /health/live) and over gRPC (grpc_api.*, when grpc_api.enabled). With opentelemetry.enabled and
+// opentelemetry.api it registers the OTLP tracer provider (service.name rotor-api) and flushes
+// it on close(). The embedded mode does not
 // use this: it mounts the HTTP routes on the gateway's app (mountHttpApi) and calls
 // startGrpcApi itself.
 import { silentLogger } from '@rotor/core';
-import type { RotorConfig } from '@rotor/core';
+import type { Logger, RotorConfig } from '@rotor/core';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { startGrpcApi } from './grpc.ts';
 import type { GrpcApi, GrpcApiOptions } from './grpc.ts';
 import { mountHttpApi } from './http.ts';
 import { createApiService } from './service.ts';
 import type { ApiDeps, ApiService } from './service.ts';
+import { startTracing } from './tracing.ts';
+import type { Tracing } from './tracing.ts';
 import { loadNativeUws } from './uws.ts';
 
 export interface ApiRoleDeps extends Omit<ApiDeps, 'config'> {
   /** Readiness probes (e.g. the NATS connection); /health answers 503 while one fails. */
   healthChecks?: Array<() => { ok: boolean; reason?: string }>;
   grpc?: Omit<GrpcApiOptions, 'log'>;
+  /** Tracing: where OTEL_* variables come from (default process.env) and resource details. */
+  tracing?: { env?: Readonly<Record<string, string | undefined>>; instanceId?: string; version?: string };
 }
 
 export interface ApiRole {
@@ -31,6 +37,16 @@ export interface ApiRole {
 export async function startApiRole(config: RotorConfig, deps: ApiRoleDeps): Promise<ApiRole> {
   const uws = loadNativeUws();
   const log = deps.log ?? silentLogger();
+  const tracing: Tracing | null = await startTracing(config, { role: 'api', serviceName: 'rotor-api', node: config.rotor.nodeName, log, ...deps.tracing });
+  try {
+    return await serve(config, deps, log, uws, tracing);
+  } catch (err) {
+    await tracing?.shutdown();
+    throw err;
+  }
+}
+
+async function serve(config: RotorConfig, deps: ApiRoleDeps, log: Logger, uws: ReturnType<typeof loadNativeUws>, tracing: Tracing | null): Promise<ApiRole> {
   const service = createApiService({ ...deps, config });
   const app = uws.App();
   let closed = false;
@@ -114,6 +130,8 @@ export async function startApiRole(config: RotorConfig, deps: ApiRoleDeps): Prom
         await grpcApi?.close();
         // Ends keep-alive HTTP sockets too; the native app has close() (the bundled .d.ts lacks it).
         (app as typeof app & { close(): void }).close();
+        // Last: the spans of the calls that just finished are exported too.
+        await tracing?.shutdown();
       })();
       return closing;
     },

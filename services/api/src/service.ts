@@ -12,10 +12,13 @@
 //   applies to the targeted user's connections;
 // - info / channels → ControlBus.nodes() / channels().
 //
-// Every call (batch commands included) is counted in ApiMetrics and traced as one
-// OpenTelemetry span; without a registered tracer provider the spans are no-ops.
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+// Every call (batch commands included) is counted in ApiMetrics. With opentelemetry.enabled and
+// opentelemetry.api it is also traced as one OpenTelemetry span `rotor.api/<method>` (batch
+// commands as children of the batch's span; an incoming W3C traceparent as the parent) through
+// whatever tracer provider is registered (tracing.ts registers the OTLP one); otherwise no span
+// is even started.
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import { ChannelRules, DEFAULT_IDEMPOTENCY_TTL_MS, Disconnects, Errors, RotorError, silentLogger } from '@rotor/core';
 import type {
   ControlBus,
@@ -36,7 +39,9 @@ import { mapBounded } from './bounded.ts';
 import { GlobSyntaxError, compileGlob } from './glob.ts';
 import { ApiMetrics } from './metrics.ts';
 import type { ApiProtocol } from './metrics.ts';
+import { remoteParent } from './otel/w3c.ts';
 import { dataFitsFormat, payloadOf } from './payload.ts';
+import { apiTracingEnabled } from './tracing.ts';
 
 /** Method names as used in HTTP paths, batch/legacy commands and metric labels. */
 export const API_METHODS = [
@@ -60,6 +65,11 @@ export type ApiMethod = (typeof API_METHODS)[number];
 /** Who is calling: the binding that received the request (a metrics label and span attribute). */
 export interface CallContext {
   readonly protocol: ApiProtocol;
+  /** The request's W3C `traceparent` / `tracestate` (HTTP headers, gRPC metadata), when traced. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  /** Span context of the enclosing traced call (batch commands); wins over traceparent. */
+  readonly parent?: Context;
 }
 
 /** A server-side RPC extension (the `rpc` method): params in, data out, both opaque bytes. */
@@ -119,7 +129,7 @@ export function createApiService(deps: ApiDeps): ApiService {
 }
 
 const INTERNAL: CallContext = { protocol: 'internal' };
-const tracer = trace.getTracer('@rotor/api');
+const SPAN_NAMES = Object.fromEntries(API_METHODS.map((m) => [m, `rotor.api/${m}`])) as Record<ApiMethod, string>;
 
 function bad(detail: string): RotorError {
   return new RotorError(Errors.badRequest, `${Errors.badRequest.message}: ${detail}`);
@@ -155,6 +165,12 @@ class Service implements ApiService {
   readonly #idempotencyTtlMs: number;
   readonly #maxBatch: number;
   readonly #concurrency: number;
+  readonly #traced: boolean;
+  /**
+   * Taken per service, not per module: a ProxyTracer binds to the provider registered when it
+   * first starts a span, and a process (tests) may register and unregister several in turn.
+   */
+  readonly #tracer: Tracer;
 
   constructor(deps: ApiDeps) {
     this.metrics = new ApiMetrics(deps.registry);
@@ -168,34 +184,57 @@ class Service implements ApiService {
     this.#idempotencyTtlMs = deps.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     this.#maxBatch = deps.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.#concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+    this.#traced = apiTracingEnabled(deps.config);
+    this.#tracer = trace.getTracer('@rotor/api');
   }
 
   // ---- instrumentation -------------------------------------------------------------------
 
-  /** Runs one API call inside a span, counts it, and normalises what it throws to RotorError. */
-  #run<T>(method: ApiMethod, ctx: CallContext | undefined, channel: string | undefined, fn: () => Promise<T>): Promise<T> {
-    const protocol = (ctx ?? INTERNAL).protocol;
+  /**
+   * Runs one API call, counts it, and normalises what it throws to RotorError; when tracing is on,
+   * inside a span. `fn` receives the span's context (undefined untraced) for nested calls.
+   */
+  #run<T>(method: ApiMethod, ctx: CallContext | undefined, channel: string | undefined, fn: (spanCtx: Context | undefined) => Promise<T>): Promise<T> {
+    const c = ctx ?? INTERNAL;
+    return this.#traced ? this.#traceRun(method, c, channel, fn) : this.#plainRun(method, c.protocol, fn);
+  }
+
+  async #plainRun<T>(method: ApiMethod, protocol: ApiProtocol, fn: (spanCtx: undefined) => Promise<T>): Promise<T> {
     const started = performance.now();
-    return tracer.startActiveSpan(
-      `rotor.api/${method}`,
-      { kind: SpanKind.SERVER, attributes: { 'rpc.method': method, 'rotor.api.protocol': protocol } },
-      async (span: Span) => {
-        if (channel !== undefined && channel !== '') span.setAttribute('rotor.channel', channel);
-        let code = 0;
-        try {
-          return await fn();
-        } catch (err) {
-          const e = this.#normalise(err, method);
-          code = e.code;
-          span.setAttribute('rotor.api.error_code', code);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
-          throw e;
-        } finally {
-          this.metrics.observe(protocol, method, code, (performance.now() - started) / 1000);
-          span.end();
-        }
-      },
+    let code = 0;
+    try {
+      return await fn(undefined);
+    } catch (err) {
+      const e = this.#normalise(err, method);
+      code = e.code;
+      throw e;
+    } finally {
+      this.metrics.observe(protocol, method, code, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #traceRun<T>(method: ApiMethod, c: CallContext, channel: string | undefined, fn: (spanCtx: Context) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const parent = c.parent ?? remoteParent(c.traceparent, c.tracestate) ?? context.active();
+    const span = this.#tracer.startSpan(
+      SPAN_NAMES[method],
+      { kind: c.parent === undefined ? SpanKind.SERVER : SpanKind.INTERNAL, attributes: { 'rpc.method': method, 'rotor.api.protocol': c.protocol } },
+      parent,
     );
+    if (channel !== undefined && channel !== '') span.setAttribute('rotor.channel', channel);
+    let code = 0;
+    try {
+      return await fn(trace.setSpan(parent, span));
+    } catch (err) {
+      const e = this.#normalise(err, method);
+      code = e.code;
+      span.setAttribute('rotor.api.error_code', code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+      throw e;
+    } finally {
+      this.metrics.observe(c.protocol, method, code, (performance.now() - started) / 1000);
+      span.end();
+    }
   }
 
   #normalise(err: unknown, method: string): RotorError {
@@ -219,10 +258,11 @@ class Service implements ApiService {
   // ---- batch -----------------------------------------------------------------------------
 
   batch(req: api.BatchRequest, ctx?: CallContext): Promise<api.BatchResponse> {
-    return this.#run('batch', ctx, undefined, async () => {
+    return this.#run('batch', ctx, undefined, async (spanCtx) => {
       const commands = req.commands ?? [];
       if (commands.length > this.#maxBatch) throw bad(`more than ${this.#maxBatch} commands`);
-      const c = ctx ?? INTERNAL;
+      // Traced: the commands' spans are children of this one (not of the request's traceparent).
+      const c: CallContext = spanCtx === undefined ? (ctx ?? INTERNAL) : { protocol: (ctx ?? INTERNAL).protocol, parent: spanCtx };
       let replies: api.Reply[];
       if (req.parallel) {
         replies = await mapBounded(commands, this.#concurrency, (cmd) => this.#command(cmd, c));

@@ -17,6 +17,7 @@ import type { Hub } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Session } from './session.ts';
 import type { Keepalive } from './keepalive.ts';
+import { Proxies } from './proxy/proxies.ts';
 
 /** The gateway logs through core's structured logger. */
 export type Log = Logger;
@@ -46,6 +47,7 @@ export class GatewayContext {
   readonly startedAt: number;
   /** Set once the keepalive exists (it needs the context first). */
   keepalive!: Keepalive;
+  private proxiesBuilt: Proxies | null = null;
 
   constructor(
     readonly config: RotorConfig,
@@ -60,6 +62,11 @@ export class GatewayContext {
     readonly version: string,
   ) {
     this.startedAt = clock.now();
+  }
+
+  /** The application backend proxies in use (connect, subscribe, publish, rpc, …); startGateway builds them. */
+  get proxies(): Proxies {
+    return (this.proxiesBuilt ??= new Proxies(this.config, this.metrics));
   }
 
   addUserSession(s: Session): void {

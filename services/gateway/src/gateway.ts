@@ -20,6 +20,9 @@ import type { Subscription } from './subscription.ts';
 import { loadUws } from './uws.ts';
 import type { TemplatedApp, us_listen_socket } from './uws.ts';
 import { removeSubscription } from './commands/establish.ts';
+import { Emulation } from './emulation/emulation.ts';
+import type { EmulationRelay } from './emulation/emulation.ts';
+import { mountEmulation } from './emulation/routes.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -54,6 +57,11 @@ export interface GatewayOptions extends GatewayAdapters {
    * sharing port 8000 would split clients between unconnected brokers.
    */
   exclusivePort?: boolean;
+  /**
+   * Cluster mode: carries /emulation requests to the gateway process holding the stream (several
+   * gateways share the port). Without it only this gateway's streams are reachable.
+   */
+  emulationRelay?: EmulationRelay;
 }
 
 export interface Gateway {
@@ -97,9 +105,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       (m as Subscription).session.disconnect(Disconnects.inappropriateProtocol);
     },
   };
+  const emulation = new Emulation(nodeId, config.client.queueMaxSize, opts.emulationRelay ?? null, log);
+  const emulatedTopics = emulation.topics;
   const sink = {
     publish(topic: string, frame: Uint8Array, isBinary: boolean): void {
       app.publish(topic, frame, isBinary, false);
+      // HTTP-streaming and SSE subscribers live in a JavaScript topic table; empty unless such
+      // connections are subscribed somewhere, so WebSocket-only fan-out pays one size check.
+      if (emulatedTopics.size !== 0) emulatedTopics.publish(topic, frame, isBinary);
     },
   };
   const hub = new Hub({
@@ -137,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenVerifier: opts.tokenVerifier,
   };
   const gw = new GatewayContext(config, adapters, rules, hub, codec, metrics, clock, log, nodeId, opts.version ?? GATEWAY_VERSION);
+  if (gw.proxies.any) log.info('proxies enabled', { forwardedHeaders: gw.proxies.captureHeaders.length });
   const keepalive = new Keepalive(gw, opts.slowSweepMs);
   gw.keepalive = keepalive;
   opts.broker.setHandler(hub);
@@ -159,6 +173,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
   mountWebSocket(uws, app, gw);
+  mountEmulation(app, gw, emulation);
   mountHttp(app, metrics, health, config.prometheus.enabled, config.health.enabled);
   opts.extraRoutes?.(app);
 
@@ -175,6 +190,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     else listen.call(app, config.httpServer.address, config.httpServer.port, flags, onListen);
   });
   const port = uws.us_socket_local_port(listenSocket as never);
+  if (config.httpStream.enabled || config.sse.enabled) {
+    try {
+      await emulation.start();
+    } catch (err) {
+      uws.us_listen_socket_close(listenSocket);
+      throw err;
+    }
+  }
 
   const tickMs = hub.positionTickMs > 0 ? Math.min(keepalive.tickMs, hub.positionTickMs) : keepalive.tickMs;
   const timer = setInterval(() => {
@@ -198,6 +221,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     closing ??= (async () => {
       gw.draining = true;
       stopListening();
+      emulation.stop();
       clearInterval(timer);
       keepalive.close();
       for (const s of [...gw.sessions]) s.disconnect(Disconnects.shutdown);

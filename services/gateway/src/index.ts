@@ -9,3 +9,6 @@ export { GatewayMetrics } from './metrics.ts';
 export { WEBSOCKET_PATH } from './server.ts';
 export { loadUws } from './uws.ts';
 export type { TemplatedApp, HttpRequest, HttpResponse } from './uws.ts';
+export type { EmulationRelay } from './emulation/emulation.ts';
+export { HTTP_STREAM_PATH, SSE_PATH, EMULATION_PATH, decodeEmulationRequest } from './emulation/routes.ts';
+export type { SessionSocket } from './transport.ts';

@@ -30,6 +30,7 @@ import { SessionState } from './session.ts';
 import { SubFlag } from './subscription.ts';
 import type { Subscription } from './subscription.ts';
 import { subscriberInfo, unsubscribeWithPush } from './commands/establish.ts';
+import { refreshConnection, refreshSubscription } from './proxy/refresh.ts';
 
 export const DEFAULT_SLOW_SWEEP_MS = 250;
 
@@ -203,13 +204,19 @@ export class Keepalive {
     if (now >= this.sweepNextAt) this.sweepNextAt = now + step;
   }
 
-  /** The earliest close/unsubscribe deadline of a session, 0 when none. */
+  /**
+   * The earliest close/unsubscribe/refresh deadline of a session, 0 when none. Connections and
+   * subscriptions refreshed by a proxy are due at their expiry (no grace), and not while their
+   * refresh is in flight.
+   */
   private nextExpiry(s: Session): number {
     const cfg = this.gw.config.client;
-    let next = s.expireAt > 0 ? s.expireAt + cfg.expiredCloseDelayMs : 0;
+    const serverRefresh = this.gw.proxies.refresh !== null;
+    let next = 0;
+    if (s.expireAt > 0 && s.proxy?.refreshing !== true) next = serverRefresh ? s.expireAt : s.expireAt + cfg.expiredCloseDelayMs;
     for (const sub of s.subscriptionList()) {
-      if (sub.expireAt <= 0) continue;
-      const at = sub.expireAt + cfg.expiredSubCloseDelayMs;
+      if (sub.expireAt <= 0 || sub.has(SubFlag.refreshing)) continue;
+      const at = sub.has(SubFlag.serverRefresh) ? sub.expireAt : sub.expireAt + cfg.expiredSubCloseDelayMs;
       if (next === 0 || at < next) next = at;
     }
     return next;
@@ -219,13 +226,22 @@ export class Keepalive {
     if (s.state !== SessionState.connected) return;
     const cfg = this.gw.config.client;
     const now = this.gw.clock.now();
-    if (s.expireAt > 0 && s.expireAt + cfg.expiredCloseDelayMs <= now) {
-      s.disconnect(Disconnects.expired);
-      return;
+    if (s.expireAt > 0) {
+      if (this.gw.proxies.refresh !== null) {
+        if (s.expireAt <= now) refreshConnection(s);
+      } else if (s.expireAt + cfg.expiredCloseDelayMs <= now) {
+        s.disconnect(Disconnects.expired);
+        return;
+      }
     }
     for (const sub of s.subscriptionList()) {
-      if (!(sub.expireAt > 0 && sub.has(SubFlag.established) && sub.expireAt + cfg.expiredSubCloseDelayMs <= now)) continue;
+      if (!(sub.expireAt > 0 && sub.has(SubFlag.established))) continue;
       if (s.closed) return;
+      if (sub.has(SubFlag.serverRefresh)) {
+        if (sub.expireAt <= now) refreshSubscription(s, sub);
+        continue;
+      }
+      if (sub.expireAt + cfg.expiredSubCloseDelayMs > now) continue;
       if (sub.serverSide) {
         s.disconnect(Disconnects.subExpired);
         return;

@@ -1,7 +1,7 @@
 // Prometheus metrics of one gateway (prom-client 15). Hot paths only bump plain number fields of
 // `GatewayMetrics`; prom-client reads them when /metrics is scraped, so fan-out pays no label
 // lookups. Labels have small fixed value sets: never a channel, user or client id.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
 
 /** Command kinds as metric label values, indexed by `CommandKind`. */
@@ -144,6 +144,8 @@ export class GatewayMetrics {
   latePublications = 0;
   positionChecks = 0;
   private readonly latency = new CommandLatency();
+  private readonly proxyRequests: Counter<'type' | 'result'>;
+  private readonly proxyDuration: Histogram<'type'>;
 
   constructor(registry?: Registry, defaultMetrics = false) {
     this.registry = registry ?? new Registry();
@@ -256,6 +258,26 @@ export class GatewayMetrics {
     // The registry only calls get() and reset() (and reads name, help, type): prom-client's typings
     // ask for its own Metric class.
     this.registry.registerMetric(this.latency as unknown as Metric);
+    // Proxy calls wait on the network: prom-client's own metrics cost nothing that matters here.
+    this.proxyRequests = new Counter({
+      name: 'rotor_gateway_proxy_requests_total',
+      help: 'Calls to the application backend proxies by type (connect, refresh, subscribe, publish, sub_refresh, rpc) and result',
+      labelNames: ['type', 'result'],
+      registers: reg,
+    });
+    this.proxyDuration = new Histogram({
+      name: 'rotor_gateway_proxy_request_duration_seconds',
+      help: 'Duration of calls to the application backend proxies by type',
+      labelNames: ['type'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: reg,
+    });
+  }
+
+  /** A proxy call ended (ProxyObserver). */
+  proxyCall(type: string, result: string, seconds: number): void {
+    this.proxyRequests.inc({ type, result });
+    this.proxyDuration.observe({ type }, seconds);
   }
 
   command(kind: CommandKind, result: CommandResult, seconds: number): void {

@@ -23,6 +23,7 @@ import { Format } from './hub.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { originChecker } from './origin.ts';
 import { Session } from './session.ts';
+import { ProxyState } from './proxy/wire.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule, WebSocket } from './uws.ts';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
@@ -65,6 +66,7 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
   const allowed = originChecker(cfg.client.allowedOrigins);
   const metrics = gw.metrics;
   const sizeLimit = cfg.websocket.messageSizeLimit;
+  const proxies = gw.proxies;
   app.ws<SocketData>(WEBSOCKET_PATH, {
     maxPayloadLength: 4 * cfg.websocket.messageSizeLimit,
     maxBackpressure: hardBackpressureLimit(cfg.client.queueMaxSize),
@@ -90,7 +92,9 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
         return;
       }
       const { format, echo } = negotiateFormat(protocols, query);
-      res.upgrade<SocketData>({ session: new Session(gw, format) }, key, echo, extensions, context);
+      const session = new Session(gw, format);
+      if (proxies.any) session.proxy = new ProxyState(captureHeaders(req, proxies.captureHeaders));
+      res.upgrade<SocketData>({ session }, key, echo, extensions, context);
     },
     open: (ws: WebSocket<SocketData>) => {
       const s = ws.getUserData().session;
@@ -115,6 +119,19 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
       ws.getUserData().session.onClose();
     },
   });
+}
+
+/**
+ * The upgrade request headers named in `names` (lower case, as uWS wants them) that are present;
+ * null when none is asked for or present. Only these are kept, for the session's lifetime.
+ */
+export function captureHeaders(req: HttpRequest, names: readonly string[]): Record<string, string> | null {
+  let out: Record<string, string> | null = null;
+  for (const name of names) {
+    const v = req.getHeader(name);
+    if (v !== '') (out ??= {})[name] = v;
+  }
+  return out;
 }
 
 /** /health (readiness, also /health/ready), /health/live, /metrics, /connection/init. */

@@ -9,20 +9,20 @@
 // one outbound frame, written when the frame is done — or earlier when a subscribe must attach to
 // its channel's topics, since its reply has to precede the channel's publications.
 //
-// Outbound writes go through `sendFrame`, which corks and enforces the backpressure limit: a
+// Outbound writes go through `sendFrame` to the session's SessionSocket (transport.ts: a uWS
+// WebSocket or an emulated HTTP stream), corked, with the backpressure limit enforced: a
 // connection whose buffered output exceeds client.queue_max_size is closed with 3008 "slow" while
 // the close frame still fits (uWS's hard limit, closeOnBackpressureLimit, sits above it). Topic
 // traffic is checked by the hub (`checkSlow`), see README "Slow consumers".
 import { randomUUID } from 'node:crypto';
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Disconnects, RotorError } from '@rotor/core';
 import type { Disconnect, ErrorCode } from '@rotor/core';
 import type { GatewayContext } from './context.ts';
 import { Format } from './hub.ts';
 import { CommandKind, CommandResult } from './metrics.ts';
 import type { Subscription } from './subscription.ts';
 import { smallSeconds } from './subscription.ts';
-import type { WebSocket } from './uws.ts';
-import type { SocketData } from './server.ts';
+import type { SessionSocket } from './transport.ts';
 import type { Command, Push, Reply } from './wire-types.ts';
 import { handleConnect } from './commands/connect.ts';
 import { handleSubscribe } from './commands/subscribe.ts';
@@ -32,7 +32,9 @@ import { handlePresence, handlePresenceStats } from './commands/presence.ts';
 import { handleHistory } from './commands/history.ts';
 import { handleRefresh } from './commands/refresh.ts';
 import { handleSubRefresh } from './commands/sub-refresh.ts';
+import { handleRpc } from './commands/rpc.ts';
 import { removeSubscription } from './commands/establish.ts';
+import type { ProxyState } from './proxy/wire.ts';
 
 export const SessionState = { connecting: 0, connected: 1, failed: 2, closed: 3 } as const;
 export type SessionState = (typeof SessionState)[keyof typeof SessionState];
@@ -41,7 +43,7 @@ export type SessionState = (typeof SessionState)[keyof typeof SessionState];
 const MAX_QUEUED_FRAMES = 256;
 
 // cork() takes a callback; these module-level slots let one shared function serve every session.
-let corkWs: WebSocket<SocketData> | null = null;
+let corkWs: SessionSocket | null = null;
 let corkFrame: Uint8Array | null = null;
 let corkBinary = false;
 let corkResult = 0;
@@ -64,7 +66,8 @@ const RESULT_SHIFT = 4;
 const RESULT_MASK = 3 << RESULT_SHIFT;
 
 export class Session {
-  ws: WebSocket<SocketData> | null = null;
+  /** The connection's transport: a uWS WebSocket, or an emulated stream (emulation/stream.ts). */
+  ws: SessionSocket | null = null;
   readonly client: string = randomUUID();
   user = '';
   connInfo: Uint8Array | undefined = undefined;
@@ -89,6 +92,8 @@ export class Session {
   pongRound = 0;
   /** Ping bucket + 1 in the low 16 bits, presence bucket + 1 above (0 = none). */
   private buckets = 0;
+  /** Forwarded headers and connection meta; null unless some proxy is configured. */
+  proxy: ProxyState | null = null;
 
   constructor(
     readonly gw: GatewayContext,
@@ -296,9 +301,7 @@ export class Session {
       case CommandKind.history:
         return handleHistory(this, id, cmd.history!);
       case CommandKind.rpc:
-        // No RPC handler is configured (proxies are not implemented).
-        this.replyError(id, Errors.notAvailable);
-        return undefined;
+        return handleRpc(this, id, cmd.rpc!);
       case CommandKind.refresh:
         return handleRefresh(this, id, cmd.refresh!);
       case CommandKind.subRefresh:

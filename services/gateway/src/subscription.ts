@@ -20,6 +20,10 @@ export const SubFlag = {
   joinLeave: 32,
   /** The subscribe reply was sent; the subscription is live. */
   established: 64,
+  /** Expiry is extended by the sub_refresh proxy (server-side), not by the client. */
+  serverRefresh: 128,
+  /** A server-side refresh of this subscription is in flight (above the hub state bits). */
+  refreshing: 1024,
 } as const;
 
 /**

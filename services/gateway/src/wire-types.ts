@@ -18,3 +18,4 @@ export type PresenceStatsRequest = client.PresenceStatsRequest;
 export type HistoryRequest = client.HistoryRequest;
 export type RefreshRequest = client.RefreshRequest;
 export type SubRefreshRequest = client.SubRefreshRequest;
+export type RPCRequest = client.RPCRequest;

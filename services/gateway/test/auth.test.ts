@@ -212,3 +212,27 @@ test('?cf_protocol=protobuf selects protobuf without a subprotocol', async (t) =
   assert.ok(r.connect?.client);
   assert.equal(g.gateway.metrics.connections[1], 1);
 });
+
+test('single_connection: a new connection of a user ends the older ones with 3504, other users stay', async (t) => {
+  const g = await startTestGateway({
+    client: { subscribe_to_user_personal_channel: { enabled: true, single_connection: true } },
+    channel: { without_namespace: { presence: true } },
+  });
+  t.after(() => g.close());
+  const first = await RawClient.open(g.url);
+  t.after(() => first.close());
+  await first.connect(await token({ sub: 'alice' }));
+  const bob = await RawClient.open(g.url);
+  t.after(() => bob.close());
+  await bob.connect(await token({ sub: 'bob' }));
+
+  const second = await RawClient.open(g.url);
+  t.after(() => second.close());
+  await second.connect(await token({ sub: 'alice' }));
+  assert.equal((await first.waitClosed()).code, 3504);
+
+  await g.publish('#alice', { to: 'alice' });
+  await g.publish('#bob', { to: 'bob' });
+  assert.equal((await second.replies.waitForMatch((x) => x.push?.pub !== undefined, 'alice publication')).push?.channel, '#alice');
+  assert.equal((await bob.replies.waitForMatch((x) => x.push?.pub !== undefined, 'bob publication')).push?.channel, '#bob');
+});

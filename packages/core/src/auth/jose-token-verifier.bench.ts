@@ -9,7 +9,7 @@ const iterations = Math.min(Number(process.argv[2] ?? 50_000), 1_000_000);
 const secret = 'bench-secret-0123456789abcdef0123456789';
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const blank = { hmacPreviousSecretKey: '', hmacPreviousSecretKeyValidUntil: 0, jwksPublicEndpoint: '', audience: '', audienceRegex: '', issuer: '', issuerRegex: '', userIdClaim: 'sub' };
+const blank = { hmacPreviousSecretKey: '', hmacPreviousSecretKeyValidUntil: 0, jwksPublicEndpoint: '', audience: '', audienceRegex: '', issuer: '', issuerRegex: '', userIdClaim: 'sub', insecureSkipJwksEndpointSafetyCheck: false };
 const verifier = new JoseTokenVerifier({
   token: {
     ...blank,

@@ -27,6 +27,7 @@ function tokenConfig(over: Partial<TokenConfig> = {}): TokenConfig {
     issuer: '',
     issuerRegex: '',
     userIdClaim: 'sub',
+    insecureSkipJwksEndpointSafetyCheck: false,
     ...over,
   };
 }

@@ -10,18 +10,24 @@
 //   connects/s — with a constant-time comparison.
 // - RS256/384/512, ES256/384/512 (static PEM keys; an EC key allows only its curve's ES alg) and
 //   EdDSA/RS/ES from a JWKS endpoint (jose: keys cached, selected by `kid`, refetched on an
-//   unknown `kid` at most once per cooldown).
+//   unknown `kid` at most once per cooldown). A templated endpoint (`{{tenant}}`, jwks-template.ts)
+//   is resolved from the token's unverified iss/aud through issuer_regex/audience_regex; keys are
+//   cached per resolved URL (jwks-cache.ts), and a token whose iss/aud do not resolve is invalid
+//   before any fetch. The signature is then checked with that endpoint's keys and iss/aud are
+//   checked again with the claims, as for any token.
 // Claims are then checked and parsed by jwt-claims.ts.
 //
 // Outcomes: a TokenResult for anything about the token; a rejected promise (RotorError 100,
 // temporary) only when the JWKS endpoint cannot be reached or returns garbage — the token may be
 // fine, so the client should retry rather than be told its token is invalid.
 import { createHmac, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { compactVerify, createRemoteJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import { compactVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { compileGoRegex } from '../channels.ts';
 import { Errors, RotorError } from '../codes.ts';
 import type { ClientConfig, TokenConfig } from '../config/types.ts';
 import type { Clock } from '../types.ts';
+import { RemoteKeySets, remoteKeySet, type JwksFetchOptions } from './jwks-cache.ts';
+import { JwksTemplate } from './jwks-template.ts';
 import { connectionClaims, invalid, subscriptionClaims, type ClaimRules, type Payload } from './jwt-claims.ts';
 import type { ConnectionClaims, SubscriptionClaims, TokenResult, TokenVerifier } from './token-verifier.ts';
 
@@ -30,8 +36,11 @@ export interface JoseTokenVerifierOptions {
   clock?: Clock;
   /** Longer tokens are rejected before any parsing. Default 65536 characters. */
   maxTokenLength?: number;
-  /** JWKS fetching: refetch cooldown (default 30 s), cache lifetime (10 min), HTTP timeout (5 s). */
-  jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
+  /**
+   * JWKS fetching: refetch cooldown (default 30 s), cache lifetime (10 min), HTTP timeout (5 s),
+   * endpoints kept for a templated jwks_public_endpoint (1024, least recently used evicted).
+   */
+  jwks?: JwksFetchOptions;
 }
 
 export type TokenVerifierSettings = Pick<ClientConfig, 'token' | 'subscriptionToken' | 'insecureSkipTokenSignatureVerify'>;
@@ -46,6 +55,9 @@ const base64url = /^[A-Za-z0-9_-]+$/;
 /** The JWKS endpoint failed (network, status, body): not the token's fault. */
 class JwksUnavailable extends Error {}
 
+/** The token's iss/aud do not resolve a templated JWKS endpoint: the token's fault. */
+class JwksEndpointUnresolved extends Error {}
+
 /** One verification setup: client.token, or client.subscription_token when enabled. */
 class KeySet {
   readonly rules: ClaimRules;
@@ -54,11 +66,14 @@ class KeySet {
   private readonly hmacPreviousUntilMs: number;
   private readonly rsa: KeyObject | null;
   private readonly ec: KeyObject | null;
+  /** A fixed jwks_public_endpoint's key set. */
   private readonly jwks: JWTVerifyGetKey | null;
+  /** A templated jwks_public_endpoint, with the key sets of the URLs it resolved to. */
+  private readonly jwksTemplate: JwksTemplate | null;
+  private readonly jwksSets: RemoteKeySets | null;
   /** Algorithms verified by jose (everything but HMAC). */
   readonly asymmetricAlgs: ReadonlySet<string>;
   private readonly algList: string[];
-  private readonly getKey: JWTVerifyGetKey;
 
   constructor(t: TokenConfig, options: JoseTokenVerifierOptions) {
     this.rules = {
@@ -80,19 +95,29 @@ class KeySet {
       if (alg === undefined) throw new Error(`ecdsa_public_key: unsupported curve ${this.ec.asymmetricKeyDetails?.namedCurve}`);
       algs.add(alg);
     }
-    if (t.jwksPublicEndpoint !== '') {
-      this.jwks = createRemoteJWKSet(new URL(t.jwksPublicEndpoint), {
-        cooldownDuration: options.jwks?.cooldownMs ?? 30_000,
-        cacheMaxAge: options.jwks?.cacheMaxAgeMs ?? 600_000,
-        timeoutDuration: options.jwks?.timeoutMs ?? 5_000,
-      });
-      for (const a of jwksAlgs) algs.add(a);
-    } else {
-      this.jwks = null;
+    this.jwksTemplate = t.jwksPublicEndpoint === '' ? null : JwksTemplate.parse(t.jwksPublicEndpoint);
+    if (this.jwksTemplate !== null) {
+      const problem = this.jwksTemplate.checkSources(t.issuerRegex, t.audienceRegex, !t.insecureSkipJwksEndpointSafetyCheck);
+      if (problem !== null) throw new Error(`jwks_public_endpoint: ${problem}`);
     }
+    this.jwks = t.jwksPublicEndpoint !== '' && this.jwksTemplate === null ? remoteKeySet(new URL(t.jwksPublicEndpoint), options.jwks ?? {}) : null;
+    this.jwksSets = this.jwksTemplate === null ? null : new RemoteKeySets(options.jwks);
+    if (t.jwksPublicEndpoint !== '') for (const a of jwksAlgs) algs.add(a);
     this.asymmetricAlgs = algs;
     this.algList = [...algs];
-    this.getKey = (header, token) => this.resolveKey(header.alg ?? '', header.kid, header, token);
+  }
+
+  /** Templated-JWKS endpoints whose key sets are cached (0 without a template). */
+  get cachedJwksEndpoints(): number {
+    return this.jwksSets?.size ?? 0;
+  }
+
+  /** The key set of the endpoint the token's iss/aud resolve the template to. */
+  private keySetFor(payload: Payload): JWTVerifyGetKey {
+    if (this.jwksTemplate === null || this.jwksSets === null) throw new Error('no JWKS endpoint configured');
+    const url = this.jwksTemplate.resolve(payload, this.rules);
+    if (typeof url !== 'string') throw new JwksEndpointUnresolved(url.error);
+    return this.jwksSets.get(url);
   }
 
   /** Verifies an HS* signature; null when it matches, else the failure. */
@@ -107,10 +132,13 @@ class KeySet {
     return 'signature verification failed';
   }
 
-  /** Verifies an RS/ES/EdDSA signature with jose; null when it matches, else the failure. */
-  async verifyAsymmetric(jwt: string): Promise<string | null> {
+  /**
+   * Verifies an RS/ES/EdDSA signature with jose; null when it matches, else the failure. `payload`
+   * is the token's decoded, not yet verified payload: it only picks a templated JWKS endpoint.
+   */
+  async verifyAsymmetric(jwt: string, payload: Payload): Promise<string | null> {
     try {
-      await compactVerify(jwt, this.getKey, { algorithms: this.algList });
+      await compactVerify(jwt, (header, token) => this.resolveKey(header.alg ?? '', header.kid, header, token, payload), { algorithms: this.algList });
       return null;
     } catch (err) {
       if (err instanceof JwksUnavailable) throw new RotorError(Errors.internal, `JWKS unavailable: ${err.message}`);
@@ -119,17 +147,25 @@ class KeySet {
     }
   }
 
-  private async resolveKey(alg: string, kid: string | undefined, header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]) {
-    const preferJwks = this.jwks !== null && kid !== undefined;
+  private async resolveKey(
+    alg: string,
+    kid: string | undefined,
+    header: Parameters<JWTVerifyGetKey>[0],
+    token: Parameters<JWTVerifyGetKey>[1],
+    payload: Payload,
+  ) {
+    const hasJwks = this.jwks !== null || this.jwksTemplate !== null;
+    const preferJwks = hasJwks && kid !== undefined;
     if (alg.startsWith('RS') && this.rsa !== null && !preferJwks) return this.rsa;
     if (alg.startsWith('ES') && this.ec !== null && !preferJwks) return this.ec;
-    if (this.jwks === null) {
+    if (!hasJwks) {
       if (alg.startsWith('RS') && this.rsa !== null) return this.rsa;
       if (alg.startsWith('ES') && this.ec !== null) return this.ec;
       throw new joseErrors.JOSEAlgNotAllowed(`no key for ${alg}`);
     }
+    const jwks = this.jwks ?? this.keySetFor(payload);
     try {
-      return await this.jwks(header, token);
+      return await jwks(header, token);
     } catch (err) {
       if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) throw err;
       throw new JwksUnavailable(err instanceof Error ? err.message : String(err));
@@ -179,6 +215,12 @@ export class JoseTokenVerifier implements TokenVerifier {
     this.maxTokenLength = options.maxTokenLength ?? 65_536;
   }
 
+  /** Key sets cached for templated JWKS endpoints (connection plus separate subscription settings). */
+  get cachedJwksEndpoints(): number {
+    const sub = this.subscription === this.connection ? 0 : this.subscription.cachedJwksEndpoints;
+    return this.connection.cachedJwksEndpoints + sub;
+  }
+
   async verifyConnectionToken(jwt: string): Promise<TokenResult<ConnectionClaims>> {
     const keys = this.connection;
     const payload = await this.verifiedPayload(jwt, keys);
@@ -222,7 +264,7 @@ export class JoseTokenVerifier implements TokenVerifier {
     }
     if (!keys.asymmetricAlgs.has(alg)) return `algorithm ${alg} not allowed`;
     // jose verifies the signature over the same compact string whose payload we decoded above.
-    const failure = await keys.verifyAsymmetric(jwt);
+    const failure = await keys.verifyAsymmetric(jwt, payload);
     return failure ?? payload;
   }
 }

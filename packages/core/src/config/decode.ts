@@ -24,7 +24,11 @@ export function defaultsOf(fields: Readonly<Record<string, Field>>): Tree {
         out[propName(key, field)] = defaultsOf(field.fields);
         break;
       case 'namespaces':
+      case 'objects':
         out[propName(key, field)] = [];
+        break;
+      case 'stringMap':
+        out[propName(key, field)] = {};
         break;
       case 'strings':
         out[propName(key, field)] = [...field.def];
@@ -128,6 +132,29 @@ function decodeField(key: string, field: Field, value: unknown, path: string, ta
       const sub = target[prop];
       if (!isPlainObject(sub)) throw new Error(`config schema: no defaults at ${path}`);
       decodeObject(field.fields, value, path, sub, problems);
+      return;
+    }
+    case 'objects': {
+      if (!Array.isArray(value)) return problems.error(path, `expected a list of objects, got ${describe(value)}`);
+      const list: Tree[] = [];
+      value.forEach((item, i) => {
+        const itemPath = `${path}[${i}]`;
+        // Every item keeps its slot so later checks report the same indices as the file.
+        const decoded = defaultsOf(field.fields);
+        list.push(decoded);
+        decodeObject(field.fields, item, itemPath, decoded, problems);
+      });
+      target[prop] = list;
+      return;
+    }
+    case 'stringMap': {
+      if (!isPlainObject(value)) return problems.error(path, `expected an object of strings, got ${describe(value)}`);
+      const map: Record<string, string> = {};
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== 'string') return problems.error(`${path}.${k}`, `expected a string, got ${describe(v)}`);
+        map[k] = v;
+      }
+      target[prop] = map;
       return;
     }
     case 'namespaces': {

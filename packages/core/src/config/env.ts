@@ -109,6 +109,8 @@ function parseEnvValue(field: Field, text: string): { value: unknown } | { error
       return { value: text.split(/[\s,]+/).filter((s) => s !== '') };
     case 'object':
     case 'namespaces':
+    case 'objects':
+    case 'stringMap':
       return parseJson(text);
     case 'ignored':
       return { error: 'not a configuration key' };

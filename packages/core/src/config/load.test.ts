@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, configEnvNames, loadConfig } from './load.ts';
-import type { NamespaceOptions, RotorConfig } from './types.ts';
+import type { NamespaceOptions, ProxyConfig, RotorConfig } from './types.ts';
 
 /** A temp dir per test, removed even when the test fails. */
 function tempDir(t: { after(fn: () => void): void }): string {
@@ -65,6 +65,9 @@ const ns0: NamespaceOptions = {
   publishProxyEnabled: false,
   subRefreshProxyEnabled: false,
   subscribeStreamProxyEnabled: false,
+  subscribeProxyName: 'default',
+  publishProxyName: 'default',
+  subRefreshProxyName: 'default',
 };
 
 const token0 = {
@@ -79,11 +82,23 @@ const token0 = {
   issuer: '',
   issuerRegex: '',
   userIdClaim: 'sub',
+  insecureSkipJwksEndpointSafetyCheck: false,
 };
 
 // Typed as RotorConfig so the compiler proves the schema's output shape is complete.
+const proxy0: ProxyConfig = {
+  endpoint: '',
+  timeoutMs: 1000,
+  httpHeaders: [],
+  grpcMetadata: [],
+  binaryEncoding: false,
+  includeConnectionMeta: false,
+  http: { staticHeaders: {}, statusToCodeTransforms: [] },
+};
+
 const expectedDefaults: RotorConfig = {
   client: {
+    proxy: { connect: { enabled: false, ...proxy0 }, refresh: { enabled: false, ...proxy0 } },
     token: token0,
     subscriptionToken: { enabled: false, ...token0 },
     allowedOrigins: [],
@@ -108,6 +123,7 @@ const expectedDefaults: RotorConfig = {
     subscribeToUserPersonalChannel: { enabled: false, personalChannelNamespace: '', singleConnection: false },
   },
   channel: {
+    proxy: { subscribe: proxy0, publish: proxy0, subRefresh: proxy0 },
     withoutNamespace: ns0,
     namespaces: [],
     maxLength: 255,
@@ -118,6 +134,9 @@ const expectedDefaults: RotorConfig = {
     privatePrefix: '$',
   },
   websocket: { messageSizeLimit: 65_536, writeTimeoutMs: 1000, compression: false },
+  httpStream: { enabled: false, maxRequestBodySize: 65_536 },
+  sse: { enabled: false, maxRequestBodySize: 65_536 },
+  emulation: { maxRequestBodySize: 65_536 },
   httpServer: { address: '', port: 8000 },
   httpApi: { key: '', insecure: false, errorMode: '', handlerPrefix: '/api', maxRequestBodySize: 4 * 1024 * 1024 },
   grpcApi: { enabled: false, address: '', port: 10_000, key: '', errorMode: '', maxReceiveMessageSize: 4 * 1024 * 1024 },
@@ -126,6 +145,14 @@ const expectedDefaults: RotorConfig = {
   opentelemetry: { enabled: false, api: false },
   log: { level: 'info' },
   shutdown: { timeoutMs: 30_000 },
+  rpc: {
+    proxy: proxy0,
+    withoutNamespace: { proxyEnabled: false, proxyName: 'default' },
+    namespaces: [],
+    ping: { enabled: false, method: 'ping' },
+    namespaceBoundary: ':',
+  },
+  proxies: [],
   rotor: {
     nats: { url: 'nats://127.0.0.1:4222' },
     drainWindowMs: 10_000,
@@ -477,21 +504,21 @@ test('unknown and unsupported keys are warnings naming the key', (t) => {
   const dir = tempDir(t);
   const file = writeJson(dir, 'config.json', {
     token_hmac_secret_key: 'v5-style',
-    client: { token: { hmac_secret_key: 's' }, shiny_new_option: 1, proxy: { connect: { enabled: true } } },
+    client: { token: { hmac_secret_key: 's' }, shiny_new_option: 1, connect_proxy_name: 'p' },
     channel: {
-      namespaces: [{ name: 'chat', subscribe_proxy_enabled: true, subscription_type: 'map', mystery: true, subscribe_proxy_name: 'p' }],
+      namespaces: [{ name: 'chat', subscribe_stream_proxy_enabled: true, subscription_type: 'map', mystery: true, subscribe_stream_proxy_name: 'p' }],
     },
     engine: { type: 'redis' },
     admin: { enabled: true, password: 'x' },
     websocket: { compression_level: 3 },
   });
   const { config, warnings } = loadConfig({ file, env: { ROTOR_BOGUS_THING: '1' }, hostname: 'h' });
-  assert.equal(config.channel.namespaces[0]?.subscribeProxyEnabled, true);
+  assert.equal(config.channel.namespaces[0]?.subscribeStreamProxyEnabled, true);
   const expected: Array<[string, string]> = [
     ['token_hmac_secret_key', 'v6 uses client.token.hmac_secret_key'],
     ['client.shiny_new_option', 'unknown key'],
-    ['client.proxy', 'not supported'],
-    ['channel.namespaces[0].subscribe_proxy_enabled', 'answer 108'],
+    ['client.connect_proxy_name', 'not supported'],
+    ['channel.namespaces[0].subscribe_stream_proxy_enabled', 'answer 108'],
     ['channel.namespaces[0].subscription_type', 'not supported'],
     ['channel.namespaces[0].mystery', 'unknown key'],
     ['engine', 'not supported'],
@@ -503,6 +530,22 @@ test('unknown and unsupported keys are warnings naming the key', (t) => {
     assert.ok(warnings.some((w) => w.startsWith(`${path}:`) && w.includes(what)), `missing "${path}: …${what}…" in\n${warnings.join('\n')}`);
   }
   assert.equal(warnings.length, expected.length, warnings.join('\n'));
+});
+
+test('emulated transports: http_stream, sse and emulation sections (Centrifugo v6 keys), env too', (t) => {
+  const dir = tempDir(t);
+  const file = writeJson(dir, 'config.json', {
+    http_stream: { enabled: true, max_request_body_size: 1000, handler_prefix: '/connection/http_stream' },
+    sse: { enabled: true, handler_prefix: '/elsewhere' },
+    emulation: { max_request_body_size: 2000 },
+  });
+  const { config, warnings } = loadConfig({ file, env: { ROTOR_SSE_MAX_REQUEST_BODY_SIZE: '3000' }, hostname: 'h' });
+  assert.deepEqual(config.httpStream, { enabled: true, maxRequestBodySize: 1000 });
+  assert.deepEqual(config.sse, { enabled: true, maxRequestBodySize: 3000 });
+  assert.deepEqual(config.emulation, { maxRequestBodySize: 2000 });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^sse\.handler_prefix:.*\/connection\/sse/);
+  assert.deepEqual(problemsOf(() => loadConfig({ env: { ROTOR_EMULATION_MAX_REQUEST_BODY_SIZE: '0' }, hostname: 'h' })).length, 1);
 });
 
 test('anonymous configs without any verification key are valid', () => {

@@ -21,6 +21,10 @@ export type Field =
   | { kind: 'strings'; def: readonly string[]; oneOf?: readonly string[]; prop?: string }
   | { kind: 'object'; fields: Readonly<Record<string, Field>>; prop?: string }
   | { kind: 'namespaces'; prop?: string }
+  /** A list of objects of `fields` (named proxies, rpc namespaces); item defaults from `fields`. */
+  | { kind: 'objects'; fields: Readonly<Record<string, Field>>; prop?: string }
+  /** An object of string values (static HTTP headers). */
+  | { kind: 'stringMap'; prop?: string }
   | { kind: 'ignored'; why?: string; quietWhen?: (value: unknown) => boolean };
 
 export type FieldKind = Field['kind'];
@@ -49,6 +53,36 @@ const passive: Field = { kind: 'ignored', quietWhen: () => true };
 
 const port = (def: number): Field => int(def, 0, 65535);
 
+/**
+ * One proxy (Centrifugo's `Proxy`): used by client.proxy.connect/refresh, channel.proxy.*,
+ * rpc.proxy and every item of `proxies`. Only the HTTP transport is implemented; a grpc://
+ * endpoint is rejected by validate.ts.
+ */
+export const proxyFields: Readonly<Record<string, Field>> = {
+  endpoint: str(),
+  timeout: dur(1000),
+  http_headers: { kind: 'strings', def: [] },
+  // Metadata of gRPC *clients* (uni_grpc); Rotor has none, so the list never matches anything.
+  grpc_metadata: { kind: 'strings', def: [] },
+  binary_encoding: bool(),
+  include_connection_meta: bool(),
+  http: obj({
+    static_headers: { kind: 'stringMap' },
+    tls: ignored('outbound TLS options are not supported; https endpoints use the system CAs'),
+    status_to_code_transforms: {
+      kind: 'objects',
+      fields: {
+        status_code: int(0, 0, 599),
+        to_error: obj({ code: int(0, 0, 0xffffffff), message: str(), temporary: bool() }),
+        to_disconnect: obj({ code: int(0, 0, 4999), reason: str() }),
+      },
+    },
+  }),
+  grpc: ignored('gRPC proxies are not supported'),
+};
+const proxy = (extra: Record<string, Field> = {}): Field => obj({ ...extra, ...proxyFields });
+const rpcOptionFields: Readonly<Record<string, Field>> = { proxy_enabled: bool(), proxy_name: str('default') };
+
 const tokenFields: Record<string, Field> = {
   hmac_secret_key: str(),
   hmac_previous_secret_key: str(),
@@ -61,7 +95,7 @@ const tokenFields: Record<string, Field> = {
   issuer: str(),
   issuer_regex: str('', { check: 'regex' }),
   user_id_claim: str('sub', { check: 'claimName' }),
-  insecure_skip_jwks_endpoint_safety_check: passive,
+  insecure_skip_jwks_endpoint_safety_check: bool(),
 };
 
 /** Per-namespace options (PROTOCOL.md §9). Shared by `channel.without_namespace` and namespaces. */
@@ -99,9 +133,9 @@ export const namespaceOptionFields: Readonly<Record<string, Field>> = {
   publish_proxy_enabled: bool(),
   sub_refresh_proxy_enabled: bool(),
   subscribe_stream_proxy_enabled: bool(),
-  subscribe_proxy_name: passive,
-  publish_proxy_name: passive,
-  sub_refresh_proxy_name: passive,
+  subscribe_proxy_name: str('default'),
+  publish_proxy_name: str('default'),
+  sub_refresh_proxy_name: str('default'),
   subscribe_stream_proxy_name: passive,
   subscribe_stream_proxy_bidirectional: passive,
   subscribe_stream_bidirectional: passive,
@@ -146,9 +180,9 @@ export const schema: Readonly<Record<string, Field>> = {
       personal_channel_namespace: str(),
       single_connection: bool(),
     }),
-    proxy: ignored('connect and refresh proxies are not supported'),
-    connect_proxy_name: passive,
-    refresh_proxy_name: passive,
+    proxy: obj({ connect: proxy({ enabled: bool() }), refresh: proxy({ enabled: bool() }) }),
+    connect_proxy_name: ignored('a Centrifugo v5 key; v6 uses client.proxy.connect'),
+    refresh_proxy_name: ignored('a Centrifugo v5 key; v6 uses client.proxy.refresh'),
     concurrency: ignored(),
     channel_position_max_time_lag: ignored(),
     connection_rate_limit: ignored(),
@@ -165,7 +199,12 @@ export const schema: Readonly<Record<string, Field>> = {
     user_boundary: str('#', { check: 'nonEmpty' }),
     user_separator: str(',', { check: 'nonEmpty' }),
     private_prefix: str('$', { check: 'nonEmpty' }),
-    proxy: ignored('channel proxies are not supported'),
+    proxy: obj({
+      subscribe: proxy(),
+      publish: proxy(),
+      sub_refresh: proxy(),
+      subscribe_stream: ignored('subscription streams are not supported'),
+    }),
     publication_data_format: ignored('set publication_data_format per namespace'),
   }),
   websocket: obj({
@@ -180,6 +219,20 @@ export const schema: Readonly<Record<string, Field>> = {
     write_buffer_size: ignored(),
     use_write_buffer_pool: ignored(),
     decompressed_message_size_limit: ignored(),
+  }),
+  http_stream: obj({
+    enabled: bool(),
+    max_request_body_size: int(64 * KiB, 1),
+    handler_prefix: ignored('the HTTP-streaming endpoint is /connection/http_stream', (v) => v === '/connection/http_stream'),
+  }),
+  sse: obj({
+    enabled: bool(),
+    max_request_body_size: int(64 * KiB, 1),
+    handler_prefix: ignored('the SSE endpoint is /connection/sse', (v) => v === '/connection/sse'),
+  }),
+  emulation: obj({
+    max_request_body_size: int(64 * KiB, 1),
+    handler_prefix: ignored('the emulation endpoint is /emulation', (v) => v === '/emulation'),
   }),
   http_server: obj({
     address: str(),
@@ -226,6 +279,14 @@ export const schema: Readonly<Record<string, Field>> = {
     file: ignored('logs go to stderr'),
   }),
   shutdown: obj({ timeout: dur(30 * sec) }),
+  rpc: obj({
+    proxy: proxy(),
+    without_namespace: obj(rpcOptionFields),
+    namespaces: { kind: 'objects', fields: { name: str(), ...rpcOptionFields } },
+    ping: obj({ enabled: bool(), method: str('ping', { check: 'nonEmpty' }) }),
+    namespace_boundary: str(':', { check: 'nonEmpty' }),
+  }),
+  proxies: { kind: 'objects', fields: { name: str(), ...proxyFields } },
   rotor: obj({
     nats: obj({ url: str('nats://127.0.0.1:4222', { check: 'natsUrls' }) }),
     drain_window: dur(10 * sec),
@@ -248,18 +309,13 @@ export const schema: Readonly<Record<string, Field>> = {
   broker: ignored(`${unsupportedSection}; Rotor uses NATS (rotor.nats.url)`),
   presence_manager: ignored(`${unsupportedSection}; presence lives in the history shards`),
   map_broker: ignored(unsupportedSection),
-  rpc: ignored(unsupportedSection),
-  proxies: ignored('proxies are not supported'),
-  unified_proxy: ignored('proxies are not supported'),
+  unified_proxy: ignored('the unified proxy is not supported; use client.proxy, channel.proxy, rpc.proxy and proxies'),
   consumers: ignored(unsupportedSection),
-  sse: ignored(unsupportedSection),
-  http_stream: ignored(unsupportedSection),
   webtransport: ignored(unsupportedSection),
   uni_sse: ignored(unsupportedSection),
   uni_http_stream: ignored(unsupportedSection),
   uni_websocket: ignored(unsupportedSection),
   uni_grpc: ignored(unsupportedSection),
-  emulation: ignored(unsupportedSection),
   admin: ignored(unsupportedSection),
   swagger: ignored(unsupportedSection),
   debug: ignored(unsupportedSection),

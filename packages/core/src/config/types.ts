@@ -39,11 +39,19 @@ export interface NamespaceOptions {
   /** Source of the channel name regex ('' = none: ASCII rule applies). Compiled in `Namespace`. */
   channelRegex: string;
   publicationDataFormat: '' | 'json' | 'json_object' | 'binary';
-  /** Proxies are not implemented: a namespace that enables one answers 108 for that action. */
+  /**
+   * Ask the application backend (HTTP proxy) for subscribe / publish / subscription refresh
+   * decisions. The `*ProxyName` selects the proxy: 'default' is channel.proxy.<type>, any other
+   * name an entry of `proxies`.
+   */
   subscribeProxyEnabled: boolean;
   publishProxyEnabled: boolean;
   subRefreshProxyEnabled: boolean;
+  /** Subscription streams are not implemented: subscribes in such a namespace answer 108. */
   subscribeStreamProxyEnabled: boolean;
+  subscribeProxyName: string;
+  publishProxyName: string;
+  subRefreshProxyName: string;
 }
 
 /** A resolved namespace: its options plus derived, precomputed facts. */
@@ -75,6 +83,11 @@ export interface TokenConfig {
   issuerRegex: string;
   /** Claim holding the user id; default 'sub'. */
   userIdClaim: string;
+  /**
+   * Allows templated JWKS endpoint variables from regex groups that are not a list of fixed values
+   * (any value a client sends then makes one outbound fetch). Off by default.
+   */
+  insecureSkipJwksEndpointSafetyCheck: boolean;
 }
 
 export interface SubscriptionTokenConfig extends TokenConfig {
@@ -82,7 +95,61 @@ export interface SubscriptionTokenConfig extends TokenConfig {
   enabled: boolean;
 }
 
+/** One HTTP proxy endpoint (Centrifugo's `Proxy`; gRPC endpoints are rejected at load). */
+export interface ProxyConfig {
+  /** http(s) URL the JSON requests are POSTed to; '' = not configured. */
+  endpoint: string;
+  timeoutMs: number;
+  /** Headers of the client's WebSocket upgrade request to forward (case-insensitive names). */
+  httpHeaders: string[];
+  /** Metadata keys of gRPC clients to forward; Rotor has no gRPC clients, kept for compatibility. */
+  grpcMetadata: string[];
+  /** Send and expect payloads as base64 (`b64data`/`b64info`) instead of embedded JSON. */
+  binaryEncoding: boolean;
+  /** Add the connection's `meta` (from the connect proxy result) to every later request. */
+  includeConnectionMeta: boolean;
+  http: {
+    /** Sent with every request; forwarded client headers of the same name take precedence. */
+    staticHeaders: Record<string, string>;
+    /** Backend HTTP statuses answered as a client error or disconnect instead of error 100. */
+    statusToCodeTransforms: StatusToCodeTransform[];
+  };
+}
+
+/** One `http.status_to_code_transforms` entry: a `to_*.code` of 0 means "not set". */
+export interface StatusToCodeTransform {
+  statusCode: number;
+  toError: { code: number; message: string; temporary: boolean };
+  toDisconnect: { code: number; reason: string };
+}
+
+export interface SwitchableProxyConfig extends ProxyConfig {
+  enabled: boolean;
+}
+
+export interface NamedProxyConfig extends ProxyConfig {
+  name: string;
+}
+
+export interface RpcOptions {
+  proxyEnabled: boolean;
+  /** 'default' = rpc.proxy, any other name an entry of `proxies`. */
+  proxyName: string;
+}
+
+export interface RpcConfig {
+  proxy: ProxyConfig;
+  withoutNamespace: RpcOptions;
+  namespaces: Array<RpcOptions & { name: string }>;
+  /** A built-in method answering an empty result without a proxy call. */
+  ping: { enabled: boolean; method: string };
+  /** Separates the rpc namespace from the method name ("ns:method"). */
+  namespaceBoundary: string;
+}
+
 export interface ClientConfig {
+  /** Connect proxy (clients without token) and refresh proxy (server-side connection refresh). */
+  proxy: { connect: SwitchableProxyConfig; refresh: SwitchableProxyConfig };
   token: TokenConfig;
   subscriptionToken: SubscriptionTokenConfig;
   /** Allowed Origin patterns (`*` wildcard). Empty: only requests without Origin. */
@@ -117,6 +184,8 @@ export interface ClientConfig {
 }
 
 export interface ChannelConfig {
+  /** The 'default' proxies of namespaces' subscribe / publish / sub_refresh proxy options. */
+  proxy: { subscribe: ProxyConfig; publish: ProxyConfig; subRefresh: ProxyConfig };
   withoutNamespace: NamespaceOptions;
   namespaces: Array<NamespaceOptions & { name: string }>;
   maxLength: number;
@@ -138,6 +207,12 @@ export interface RotorConfig {
     writeTimeoutMs: number;
     compression: boolean;
   };
+  /** HTTP-streaming transport, /connection/http_stream (PROTOCOL.md §6.1). Off by default. */
+  httpStream: { enabled: boolean; maxRequestBodySize: number };
+  /** SSE transport, /connection/sse (PROTOCOL.md §6.2). Off by default. */
+  sse: { enabled: boolean; maxRequestBodySize: number };
+  /** The /emulation endpoint of the emulated transports (served while one of them is on). */
+  emulation: { maxRequestBodySize: number };
   httpServer: { address: string; port: number };
   httpApi: {
     key: string;
@@ -160,6 +235,10 @@ export interface RotorConfig {
   opentelemetry: { enabled: boolean; api: boolean };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   shutdown: { timeoutMs: number };
+  /** Client RPC, answered by the rpc proxy of the method's rpc namespace. */
+  rpc: RpcConfig;
+  /** Named proxies, selected with `*_proxy_name` options. */
+  proxies: NamedProxyConfig[];
   /** Rotor's own settings (not in Centrifugo). */
   rotor: {
     nats: { url: string };

@@ -1,15 +1,17 @@
 // Rules that span several keys (Centrifugo's config validation plus Rotor's own), run on the
 // decoded configuration after every per-key check. Also normalises the few values whose
 // Centrifugo spelling has several forms ('' recovery mode, '' user id claim, log levels).
+import { checkJwksEndpoint } from '../auth/jwks-template.ts';
 import { formatDuration } from './duration.ts';
 import type { Problems } from './problems.ts';
-import type { NamespaceOptions, RotorConfig, TokenConfig } from './types.ts';
+import type { NamespaceOptions, ProxyConfig, RotorConfig, TokenConfig } from './types.ts';
 
 const namespaceNamePattern = /^[-a-zA-Z0-9_.]{2,}$/;
 
 export function validateConfig(c: RotorConfig, problems: Problems): void {
   validateClient(c, problems);
   validateChannels(c, problems);
+  validateProxies(c, problems);
   validatePorts(c, problems);
   validateRotor(c, problems);
   normaliseLogLevel(c, problems);
@@ -39,8 +41,11 @@ function validateToken(t: TokenConfig, path: string, problems: Problems): void {
   if (t.hmacPreviousSecretKeyValidUntil !== 0 && t.hmacPreviousSecretKey === '') {
     problems.warn(`${path}.hmac_previous_secret_key_valid_until`, 'set without hmac_previous_secret_key, has no effect');
   }
-  if (t.jwksPublicEndpoint.includes('{{')) {
-    problems.error(`${path}.jwks_public_endpoint`, 'templated JWKS endpoints are not supported');
+  // A templated endpoint's variables must come from the regexes' named groups (auth/jwks-template.ts).
+  const keys = [`${path}.jwks_public_endpoint`, `${path}.issuer_regex`, `${path}.audience_regex`];
+  if (t.jwksPublicEndpoint !== '' && problems.clean(...keys)) {
+    const problem = checkJwksEndpoint(t.jwksPublicEndpoint, t.issuerRegex, t.audienceRegex, !t.insecureSkipJwksEndpointSafetyCheck);
+    if (problem !== null) problems.error(`${path}.jwks_public_endpoint`, problem);
   }
 }
 
@@ -77,13 +82,6 @@ function validateChannels(c: RotorConfig, problems: Problems): void {
   }
 }
 
-const proxyFlags = [
-  ['subscribeProxyEnabled', 'subscribe_proxy_enabled', 'subscribe'],
-  ['publishProxyEnabled', 'publish_proxy_enabled', 'publish'],
-  ['subRefreshProxyEnabled', 'sub_refresh_proxy_enabled', 'sub refresh'],
-  ['subscribeStreamProxyEnabled', 'subscribe_stream_proxy_enabled', 'subscribe stream'],
-] as const;
-
 function validateNamespaceOptions(o: NamespaceOptions, path: string, globalMetaTtlMs: number, problems: Problems): void {
   const historyClean = problems.clean(`${path}.history_size`, `${path}.history_ttl`, `${path}.history_meta_ttl`, 'channel.history_meta_ttl');
   if (historyClean) {
@@ -99,9 +97,124 @@ function validateNamespaceOptions(o: NamespaceOptions, path: string, globalMetaT
     }
   }
   if ((o.forceRecoveryMode as string) === '') o.forceRecoveryMode = 'stream';
-  for (const [prop, key, action] of proxyFlags) {
-    if (o[prop]) problems.warn(`${path}.${key}`, `proxies are not supported: ${action} requests in this namespace answer 108 (not available)`);
+  if (o.subscribeStreamProxyEnabled) {
+    problems.warn(`${path}.subscribe_stream_proxy_enabled`, 'subscription streams are not supported: subscribe requests in this namespace answer 108 (not available)');
   }
+}
+
+// ---- proxies ------------------------------------------------------------------------------
+
+/** Name of the per-type proxy (client.proxy.*, channel.proxy.*, rpc.proxy) in `*_proxy_name`. */
+export const DEFAULT_PROXY_NAME = 'default';
+const proxyNamePattern = /^[-a-zA-Z0-9_.]+$/;
+
+const namespaceProxies = [
+  ['subscribeProxyEnabled', 'subscribeProxyName', 'subscribe_proxy', 'subscribe', 'channel.proxy.subscribe'],
+  ['publishProxyEnabled', 'publishProxyName', 'publish_proxy', 'publish', 'channel.proxy.publish'],
+  ['subRefreshProxyEnabled', 'subRefreshProxyName', 'sub_refresh_proxy', 'subRefresh', 'channel.proxy.sub_refresh'],
+] as const;
+
+/** Endpoint checks of one proxy that is in use; returns whether it can be called. */
+function checkProxyEndpoint(p: ProxyConfig, path: string, usedBy: string, problems: Problems): void {
+  if (!problems.clean(`${path}.endpoint`)) return;
+  if (p.endpoint === '') {
+    problems.error(`${path}.endpoint`, `required: ${usedBy} uses this proxy`);
+    return;
+  }
+  const url = URL.canParse(p.endpoint) ? new URL(p.endpoint) : null;
+  if (url !== null && url.protocol === 'grpc:') {
+    problems.error(`${path}.endpoint`, 'gRPC proxies are not supported; use an http(s) endpoint');
+  } else if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    problems.error(`${path}.endpoint`, `must be an http(s) URL, got ${JSON.stringify(p.endpoint)}`);
+  }
+}
+
+/** status_to_code_transforms: a real status, exactly one target, a disconnect code that can close a WebSocket. */
+function validateTransforms(p: ProxyConfig, path: string, problems: Problems): void {
+  p.http.statusToCodeTransforms.forEach((tr, i) => {
+    const at = `${path}.http.status_to_code_transforms[${i}]`;
+    if (!problems.clean(at, `${at}.status_code`, `${at}.to_error.code`, `${at}.to_disconnect.code`)) return;
+    if (tr.statusCode < 100) problems.error(`${at}.status_code`, `must be an HTTP status (100–599), got ${tr.statusCode}`);
+    const toError = tr.toError.code > 0;
+    const toDisconnect = tr.toDisconnect.code > 0;
+    if (toError === toDisconnect) problems.error(at, 'set exactly one of to_error.code and to_disconnect.code');
+    if (toDisconnect && tr.toDisconnect.code < 3000) {
+      problems.error(`${at}.to_disconnect.code`, `must be a disconnect code (3000–4999), got ${tr.toDisconnect.code}`);
+    }
+  });
+}
+
+function validateProxies(c: RotorConfig, problems: Problems): void {
+  validateTransforms(c.client.proxy.connect, 'client.proxy.connect', problems);
+  validateTransforms(c.client.proxy.refresh, 'client.proxy.refresh', problems);
+  validateTransforms(c.channel.proxy.subscribe, 'channel.proxy.subscribe', problems);
+  validateTransforms(c.channel.proxy.publish, 'channel.proxy.publish', problems);
+  validateTransforms(c.channel.proxy.subRefresh, 'channel.proxy.sub_refresh', problems);
+  validateTransforms(c.rpc.proxy, 'rpc.proxy', problems);
+  c.proxies.forEach((p, i) => validateTransforms(p, `proxies[${i}]`, problems));
+  const named = new Map<string, number>();
+  c.proxies.forEach((p, i) => {
+    const path = `proxies[${i}]`;
+    if (!problems.clean(path, `${path}.name`)) return;
+    if (!proxyNamePattern.test(p.name)) {
+      problems.error(`${path}.name`, `invalid proxy name ${JSON.stringify(p.name)} (must match ${proxyNamePattern.source})`);
+    } else if (p.name === DEFAULT_PROXY_NAME) {
+      problems.error(`${path}.name`, `"${DEFAULT_PROXY_NAME}" is reserved for the per-type proxies (channel.proxy.*, rpc.proxy)`);
+    } else if (named.has(p.name)) {
+      problems.error(`${path}.name`, `duplicate proxy name ${JSON.stringify(p.name)} (also proxies[${named.get(p.name)}])`);
+    } else {
+      named.set(p.name, i);
+    }
+  });
+  // A named proxy is checked once, by its first user.
+  const checkedNamed = new Set<string>();
+  const use = (name: string, namePath: string, defaultPath: string, defaultProxy: ProxyConfig, usedBy: string): void => {
+    if (!problems.clean(namePath)) return;
+    if (name === DEFAULT_PROXY_NAME || name === '') {
+      checkProxyEndpoint(defaultProxy, defaultPath, usedBy, problems);
+      return;
+    }
+    const i = named.get(name);
+    if (i === undefined) {
+      problems.error(namePath, `no proxy named ${JSON.stringify(name)} in proxies`);
+      return;
+    }
+    if (checkedNamed.has(name)) return;
+    checkedNamed.add(name);
+    checkProxyEndpoint(c.proxies[i]!, `proxies[${i}]`, usedBy, problems);
+  };
+
+  const cp = c.client.proxy;
+  if (cp.connect.enabled) checkProxyEndpoint(cp.connect, 'client.proxy.connect', 'client.proxy.connect.enabled', problems);
+  if (cp.refresh.enabled) checkProxyEndpoint(cp.refresh, 'client.proxy.refresh', 'client.proxy.refresh.enabled', problems);
+
+  const namespaces: Array<[NamespaceOptions, string]> = [[c.channel.withoutNamespace, 'channel.without_namespace']];
+  c.channel.namespaces.forEach((ns, i) => namespaces.push([ns, `channel.namespaces[${i}]`]));
+  for (const [ns, path] of namespaces) {
+    if (!problems.clean(path)) continue;
+    for (const [enabled, nameProp, key, type, defaultPath] of namespaceProxies) {
+      if (!ns[enabled]) continue;
+      use(ns[nameProp], `${path}.${key}_name`, defaultPath, c.channel.proxy[type], `${path}.${key}_enabled`);
+    }
+  }
+
+  const rpc = c.rpc;
+  if (rpc.withoutNamespace.proxyEnabled) {
+    use(rpc.withoutNamespace.proxyName, 'rpc.without_namespace.proxy_name', 'rpc.proxy', rpc.proxy, 'rpc.without_namespace.proxy_enabled');
+  }
+  const seen = new Map<string, number>();
+  rpc.namespaces.forEach((ns, i) => {
+    const path = `rpc.namespaces[${i}]`;
+    if (!problems.clean(path, `${path}.name`)) return;
+    if (!namespaceNamePattern.test(ns.name)) {
+      problems.error(`${path}.name`, `invalid rpc namespace name ${JSON.stringify(ns.name)} (must match ${namespaceNamePattern.source})`);
+    } else if (seen.has(ns.name)) {
+      problems.error(`${path}.name`, `duplicate rpc namespace name ${JSON.stringify(ns.name)} (also rpc.namespaces[${seen.get(ns.name)}])`);
+    } else {
+      seen.set(ns.name, i);
+    }
+    if (ns.proxyEnabled) use(ns.proxyName, `${path}.proxy_name`, 'rpc.proxy', rpc.proxy, `${path}.proxy_enabled`);
+  });
 }
 
 function validatePorts(c: RotorConfig, problems: Problems): void {

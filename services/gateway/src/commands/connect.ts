@@ -4,9 +4,11 @@
 //
 // A connect answered with an error reply leaves the connection unusable (state `failed`): later
 // commands close it with 3501, and the stale check closes it if the client does not.
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Disconnects, Errors } from '@rotor/core';
 import type { ErrorCode, TokenSubOptions } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
+import { proxyConnect } from '../proxy/connect.ts';
+import { ProxyState } from '../proxy/wire.ts';
 import { canSubscribeWithoutToken } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import { SessionState } from '../session.ts';
@@ -14,6 +16,8 @@ import { SubFlag, Subscription } from '../subscription.ts';
 import type { ConnectRequest, ConnectResult, SubscribeResult } from '../wire-types.ts';
 import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
 import type { Prepared } from './establish.ts';
+import { failureOf } from './common.ts';
+import { EmulatedSocket } from '../emulation/stream.ts';
 
 export async function handleConnect(s: Session, id: number, req: ConnectRequest): Promise<void> {
   const gw = s.gw;
@@ -22,8 +26,11 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   let expireAtSec = 0;
   let info: Uint8Array | undefined;
   let tokenSubs: Map<string, TokenSubOptions> | null = null;
+  let connectData: Uint8Array | undefined;
+  let credentials = false;
   const token = req.token ?? '';
   if (token !== '') {
+    credentials = true;
     const v = await gw.adapters.tokenVerifier.verifyConnectionToken(token);
     if (s.closed) return;
     if (!v.ok) {
@@ -39,7 +46,31 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
       s.disconnect(Disconnects.permissionDenied);
       return;
     }
-  } else if (!(cfg.allowAnonymousConnectWithoutToken || cfg.insecure)) {
+  } else if (gw.proxies.connect !== null) {
+    // Authentication order (PROTOCOL.md §4.1): token, then the connect proxy, then anonymous.
+    const asked = await proxyConnect(s, gw.proxies.connect, req);
+    if (s.closed) return;
+    if (asked.kind === 'disconnect') {
+      s.disconnect(asked.disconnect);
+      return;
+    }
+    if (asked.kind === 'error') {
+      failConnect(s, id, asked.error);
+      return;
+    }
+    if (asked.credentials !== null) {
+      const c = asked.credentials;
+      credentials = true;
+      user = c.user;
+      expireAtSec = c.expireAt;
+      info = c.info;
+      connectData = c.data;
+      tokenSubs = c.subs;
+      // Sessions of other transports may have no proxy state yet (no headers were captured).
+      if (c.meta !== undefined) (s.proxy ??= new ProxyState(null)).meta = c.meta;
+    }
+  }
+  if (!credentials && !(cfg.allowAnonymousConnectWithoutToken || cfg.insecure)) {
     // No credentials at all.
     s.disconnect(Disconnects.badRequest);
     return;
@@ -116,9 +147,7 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
       if (s.closed || err instanceof SubscribeCancelled) return;
       for (const sub of subs) removeSubscription(s, sub, true);
       gw.removeUserSession(s);
-      if (!(err instanceof RotorError)) gw.log.warn('server-side subscription failed', { error: String(err) });
-      const e = RotorError.from(err);
-      failConnect(s, id, { code: e.code, message: e.message, temporary: e.temporary });
+      failConnect(s, id, failureOf(s, err, 'server-side subscription failed'));
       return;
     }
     if (s.closed) return;
@@ -130,11 +159,18 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
     result.ping = Math.max(1, Math.round(cfg.pingIntervalMs / 1000));
     if (cfg.pongTimeoutMs > 0) result.pong = true;
   }
-  if (expireAt > 0) {
+  // With a refresh proxy the server refreshes the connection itself: no client-side refresh.
+  if (expireAt > 0 && gw.proxies.refresh === null) {
     result.expires = true;
     result.ttl = Math.max(1, Math.ceil((expireAt - now) / 1000));
   }
+  if (connectData !== undefined) result.data = connectData;
   if (cfg.connectIncludeServerTime) result.time = now;
+  if (s.ws instanceof EmulatedSocket) {
+    // Emulated transports address their later commands to this session on this node (/emulation).
+    result.session = s.ws.sessionId;
+    result.node = gw.nodeId;
+  }
   if (prepared.length > 0) {
     const map: Record<string, SubscribeResult> = Object.create(null) as Record<string, SubscribeResult>;
     for (let i = 0; i < subs.length; i++) map[subs[i]!.channel] = prepared[i]!.result;
@@ -143,6 +179,10 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
   s.reply(id, { connect: result });
   s.flushOut();
   gw.keepalive.connected(s);
+  if (personal.enabled && personal.singleConnection && user !== '') {
+    // single_connection: this connection wins; the user's others, on any node, end with 3504.
+    gw.adapters.controlBus.send({ kind: 'disconnect', user, whitelist: [s.client], disconnect: Disconnects.connectionLimit });
+  }
   for (let i = 0; i < subs.length; i++) {
     const sub = subs[i]!;
     if (s.closed) return;

@@ -76,7 +76,7 @@ export async function prepare(s: Session, sub: Subscription, opts: PrepareOption
   }
   const result: SubscribeResult = {};
   const now = gw.clock.now();
-  if (sub.expireAt > 0) {
+  if (sub.expireAt > 0 && !sub.has(SubFlag.serverRefresh)) {
     result.expires = true;
     result.ttl = Math.max(1, Math.ceil((sub.expireAt - now) / 1000));
   }

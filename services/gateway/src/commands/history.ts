@@ -1,27 +1,21 @@
 // Client history (PROTOCOL.md §4.7): limit 0 → position only; negative or above
 // client.history_max_publication_limit → clamped to it; `since` continues after (or, reversed,
 // before) a position; a since epoch that is not the current one → 112.
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Disconnects, Errors } from '@rotor/core';
 import type { ReadRequest } from '@rotor/core';
 import { allJson, toWirePublications } from '../convert.ts';
 import { Format } from '../hub.ts';
 import { canHistory } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import type { HistoryRequest } from '../wire-types.ts';
+import { commandChannel, replyFailure } from './common.ts';
 
 export function handleHistory(s: Session, id: number, req: HistoryRequest): Promise<void> | undefined {
   const gw = s.gw;
   const channel = req.channel ?? '';
-  if (channel === '') {
-    s.disconnect(Disconnects.badRequest);
-    return undefined;
-  }
-  const resolved = gw.rules.resolve(channel);
-  if (!resolved.ok) {
-    s.replyError(id, resolved.error);
-    return undefined;
-  }
-  const ns = resolved.channel.namespace;
+  const rc = commandChannel(s, id, channel);
+  if (rc === undefined) return undefined;
+  const ns = rc.namespace;
   if (!ns.historyEnabled) {
     s.replyError(id, Errors.notAvailable);
     return undefined;
@@ -59,11 +53,6 @@ export function handleHistory(s: Session, id: number, req: HistoryRequest): Prom
         history: { publications: toWirePublications(r.publications), epoch: r.position.epoch, offset: r.position.offset },
       });
     },
-    (err: unknown) => {
-      if (s.closed) return;
-      if (!(err instanceof RotorError)) gw.log.warn('history read failed', { error: String(err) });
-      const e = RotorError.from(err);
-      s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
-    },
+    (err: unknown) => replyFailure(s, id, err, 'history read failed'),
   );
 }

@@ -1,22 +1,16 @@
 // Client presence and presence_stats (PROTOCOL.md §4.6): presence off → 108, then permission.
-import { Disconnects, Errors, RotorError } from '@rotor/core';
+import { Errors } from '@rotor/core';
 import type { ResolvedChannel } from '@rotor/core';
 import { toWireInfo } from '../convert.ts';
 import { canPresence } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import type { ClientInfo, PresenceRequest, PresenceStatsRequest } from '../wire-types.ts';
+import { commandChannel, replyFailure } from './common.ts';
 
 function check(s: Session, id: number, channel: string): ResolvedChannel | null {
-  if (channel === '') {
-    s.disconnect(Disconnects.badRequest);
-    return null;
-  }
-  const resolved = s.gw.rules.resolve(channel);
-  if (!resolved.ok) {
-    s.replyError(id, resolved.error);
-    return null;
-  }
-  const ns = resolved.channel.namespace;
+  const rc = commandChannel(s, id, channel);
+  if (rc === undefined) return null;
+  const ns = rc.namespace;
   if (!ns.presence) {
     s.replyError(id, Errors.notAvailable);
     return null;
@@ -25,14 +19,7 @@ function check(s: Session, id: number, channel: string): ResolvedChannel | null 
     s.replyError(id, Errors.permissionDenied);
     return null;
   }
-  return resolved.channel;
-}
-
-function failed(s: Session, id: number, err: unknown): void {
-  if (s.closed) return;
-  if (!(err instanceof RotorError)) s.gw.log.warn('presence read failed', { error: String(err) });
-  const e = RotorError.from(err);
-  s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
+  return rc;
 }
 
 export function handlePresence(s: Session, id: number, req: PresenceRequest): Promise<void> | undefined {
@@ -45,7 +32,7 @@ export function handlePresence(s: Session, id: number, req: PresenceRequest): Pr
       for (const [client, info] of entries) presence[client] = toWireInfo(info);
       s.reply(id, { presence: { presence } });
     },
-    (err: unknown) => failed(s, id, err),
+    (err: unknown) => replyFailure(s, id, err, 'presence read failed'),
   );
 }
 
@@ -56,6 +43,6 @@ export function handlePresenceStats(s: Session, id: number, req: PresenceStatsRe
     (st) => {
       if (!s.closed) s.reply(id, { presenceStats: { numClients: st.numClients, numUsers: st.numUsers } });
     },
-    (err: unknown) => failed(s, id, err),
+    (err: unknown) => replyFailure(s, id, err, 'presence read failed'),
   );
 }

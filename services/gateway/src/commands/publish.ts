@@ -1,24 +1,19 @@
 // Client publish (PROTOCOL.md §4.7): namespace permission, data format validation, then the
 // injected Publisher (which stores and fans out). Clients get `{"publish":{}}`, no offset.
-import { Disconnects, Errors, RotorError } from '@rotor/core';
-import type { ClientInfo, Namespace } from '@rotor/core';
+import { Errors } from '@rotor/core';
+import type { ClientInfo, HistoryOptions, Namespace, ResolvedChannel } from '@rotor/core';
 import { canPublish } from '../permissions.ts';
 import type { Session } from '../session.ts';
 import type { PublishRequest } from '../wire-types.ts';
+import { commandChannel, replyFailure } from './common.ts';
+import { answer } from '../proxy/ask.ts';
+import { proxyPublish } from '../proxy/publish.ts';
 
 export function handlePublish(s: Session, id: number, req: PublishRequest): Promise<void> | undefined {
   const gw = s.gw;
   const channel = req.channel ?? '';
-  if (channel === '') {
-    s.disconnect(Disconnects.badRequest);
-    return undefined;
-  }
-  const resolved = gw.rules.resolve(channel);
-  if (!resolved.ok) {
-    s.replyError(id, resolved.error);
-    return undefined;
-  }
-  const rc = resolved.channel;
+  const rc = commandChannel(s, id, channel);
+  if (rc === undefined) return undefined;
   const ns = rc.namespace;
   if ((req.type ?? 0) !== 0) {
     s.replyError(id, Errors.notAvailable);
@@ -29,29 +24,37 @@ export function handlePublish(s: Session, id: number, req: PublishRequest): Prom
     s.replyError(id, Errors.badRequest);
     return undefined;
   }
-  if (ns.publishProxyEnabled) {
-    s.replyError(id, Errors.notAvailable);
-    return undefined;
-  }
+  if (ns.publishProxyEnabled) return publishViaProxy(s, id, rc, data);
   const sub = s.subscription(channel);
   if (!canPublish(gw.config, ns, s, sub !== undefined)) {
     s.replyError(id, Errors.permissionDenied);
     return undefined;
   }
+  return publish(s, id, rc, data, rc.history ?? undefined);
+}
+
+/** The backend decides instead of the namespace's allow_publish_* options. */
+async function publishViaProxy(s: Session, id: number, rc: ResolvedChannel, data: Uint8Array): Promise<void> {
+  const asked = await proxyPublish(s, s.gw.proxies.publish(rc.namespace), rc.channel, data);
+  if (s.closed) return;
+  if (asked.kind !== 'publish') {
+    answer(s, id, asked);
+    return;
+  }
+  await publish(s, id, rc, asked.data, asked.skipHistory ? undefined : (rc.history ?? undefined));
+}
+
+function publish(s: Session, id: number, rc: ResolvedChannel, data: Uint8Array, history: HistoryOptions | undefined): Promise<void> {
+  const channel = rc.channel;
+  const sub = s.subscription(channel);
   const info: ClientInfo = { user: s.user, client: s.client };
   if (s.connInfo !== undefined) info.connInfo = s.connInfo;
   if (sub?.chanInfo !== undefined) info.chanInfo = sub.chanInfo;
-  const history = rc.history ?? undefined;
-  return gw.adapters.publisher.publish({ channel, data, info, history }).then(
+  return s.gw.adapters.publisher.publish({ channel, data, info, history }).then(
     () => {
       if (!s.closed) s.reply(id, { publish: {} });
     },
-    (err: unknown) => {
-      if (s.closed) return;
-      if (!(err instanceof RotorError)) gw.log.warn('client publish failed', { error: String(err) });
-      const e = RotorError.from(err);
-      s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
-    },
+    (err: unknown) => replyFailure(s, id, err, 'client publish failed'),
   );
 }
 

@@ -6,7 +6,8 @@ import type { RefreshRequest } from '../wire-types.ts';
 
 export function handleRefresh(s: Session, id: number, req: RefreshRequest): Promise<void> | undefined {
   const token = req.token ?? '';
-  if (token === '') {
+  // With a refresh proxy the server refreshes connections itself (PROTOCOL.md §4.8).
+  if (token === '' || s.gw.proxies.refresh !== null) {
     s.disconnect(Disconnects.badRequest);
     return undefined;
   }

@@ -2,6 +2,7 @@
 // 109, invalid or for another channel/user/client → disconnect 3500.
 import { Disconnects, Errors } from '@rotor/core';
 import type { Session } from '../session.ts';
+import { SubFlag } from '../subscription.ts';
 import type { SubRefreshRequest } from '../wire-types.ts';
 
 export function handleSubRefresh(s: Session, id: number, req: SubRefreshRequest): Promise<void> | undefined {
@@ -17,6 +18,11 @@ export function handleSubRefresh(s: Session, id: number, req: SubRefreshRequest)
   const sub = s.subscription(channel);
   if (sub === undefined) {
     s.replyError(id, Errors.permissionDenied);
+    return undefined;
+  }
+  // Extended by the sub_refresh proxy: the server refreshes it, the client may not (§4.8).
+  if (sub.has(SubFlag.serverRefresh)) {
+    s.disconnect(Disconnects.badRequest);
     return undefined;
   }
   const token = req.token ?? '';

@@ -1,7 +1,7 @@
 // Client-side subscribe (PROTOCOL.md §4.4, §4.5). Validation and permission checks run in
 // Centrifugo's order; then the subscription is prepared, the reply written, and the subscription
 // attached to the channel's fan-out.
-import { Disconnects, Errors, RotorError, Unsubscribes } from '@rotor/core';
+import { Disconnects, Errors, Unsubscribes } from '@rotor/core';
 import type { ErrorCode, ResolvedChannel, SubscriptionClaims } from '@rotor/core';
 import { JoinOutcome } from '../hub.ts';
 import { canHistory, canPresence, canSubscribeWithoutToken } from '../permissions.ts';
@@ -9,6 +9,9 @@ import type { Session } from '../session.ts';
 import { SubFlag, Subscription } from '../subscription.ts';
 import type { SubscribeRequest } from '../wire-types.ts';
 import { SubscribeCancelled, establish, prepare, removeSubscription } from './establish.ts';
+import { failureOf } from './common.ts';
+import { answer } from '../proxy/ask.ts';
+import { proxySubscribe } from '../proxy/subscribe.ts';
 
 /** SubscribeRequest.flag bit asking for error 112 instead of recovered=false. */
 const FLAG_REJECT_UNRECOVERED = 2;
@@ -39,6 +42,7 @@ export function handleSubscribe(s: Session, id: number, req: SubscribeRequest): 
   if (token === '') {
     if (rc.isPrivate) return reject(s, id, Errors.permissionDenied);
     const err = tokenlessPermission(s, rc);
+    if (err === PROXY) return subscribeViaProxy(s, id, req, rc);
     if (err !== null) return reject(s, id, err);
     return subscribe(s, id, req, rc, null);
   }
@@ -50,11 +54,15 @@ function reject(s: Session, id: number, err: ErrorCode): undefined {
   return undefined;
 }
 
+/** The subscribe proxy decides (permission step 4). */
+const PROXY = 'proxy';
+
 /** Steps 3–6 of the permission order for a subscribe without token. */
-function tokenlessPermission(s: Session, rc: ResolvedChannel): ErrorCode | null {
+function tokenlessPermission(s: Session, rc: ResolvedChannel): ErrorCode | null | typeof PROXY {
   const gw = s.gw;
   if (gw.rules.isUserAllowed(rc, s.user)) return null;
-  if (rc.namespace.subscribeProxyEnabled) return Errors.notAvailable;
+  if (rc.namespace.subscribeProxyEnabled && !rc.userLimited) return PROXY;
+  if (rc.namespace.subscribeStreamProxyEnabled && !rc.userLimited) return Errors.notAvailable;
   if (!rc.userLimited && canSubscribeWithoutToken(rc.namespace, s)) return null;
   if (gw.config.client.insecure) return null;
   return Errors.permissionDenied;
@@ -75,12 +83,24 @@ async function verifyThenSubscribe(s: Session, id: number, req: SubscribeRequest
   await subscribe(s, id, req, rc, c);
 }
 
+async function subscribeViaProxy(s: Session, id: number, req: SubscribeRequest, rc: ResolvedChannel): Promise<void> {
+  const asked = await proxySubscribe(s, s.gw.proxies.subscribe(rc.namespace), rc.channel, req.data);
+  if (s.closed) return;
+  if (asked.kind !== 'claims') {
+    answer(s, id, asked);
+    return;
+  }
+  // A subscription the sub_refresh proxy extends is refreshed by the server (PROTOCOL.md §4.8).
+  await subscribe(s, id, req, rc, asked.claims, rc.namespace.subRefreshProxyEnabled);
+}
+
 async function subscribe(
   s: Session,
   id: number,
   req: SubscribeRequest,
   rc: ResolvedChannel,
   claims: SubscriptionClaims | null,
+  serverRefresh = false,
 ): Promise<void> {
   const gw = s.gw;
   const cfg = gw.config;
@@ -109,6 +129,7 @@ async function subscribe(
   if (pushJoinLeave) flags |= SubFlag.pushJoinLeave;
   if (override?.presence ?? ns.presence) flags |= SubFlag.presence;
   if (override?.joinLeave ?? ns.joinLeave) flags |= SubFlag.joinLeave;
+  if (serverRefresh && expireAt > 0) flags |= SubFlag.serverRefresh;
 
   const sub = new Subscription(s, rc.channel, ns, flags);
   sub.chanInfo = claims?.info;
@@ -126,9 +147,7 @@ async function subscribe(
   } catch (err) {
     if (s.closed || err instanceof SubscribeCancelled) return;
     removeSubscription(s, sub, true);
-    if (!(err instanceof RotorError)) gw.log.warn('subscribe failed', { error: String(err) });
-    const e = RotorError.from(err);
-    s.replyError(id, { code: e.code, message: e.message, temporary: e.temporary });
+    s.replyError(id, failureOf(s, err, 'subscribe failed'));
     return;
   }
   if (s.closed || s.subscription(rc.channel) !== sub) return;

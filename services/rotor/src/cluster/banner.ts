@@ -59,6 +59,9 @@ export function clusterBanner(b: BannerInput): string {
       .map(([name, pid]) => `${name}=${pid}`)
       .join(' ')}`,
   );
+  const origin = `http://${host}:${ep.httpPort}`;
+  if (config.httpStream.enabled) lines.push(`  HTTP-stream    ${origin}/connection/http_stream   (commands: ${origin}/emulation, routed to the stream's gateway)`);
+  if (config.sse.enabled) lines.push(`  SSE            ${origin}/connection/sse   (commands: ${origin}/emulation, routed to the stream's gateway)`);
   if (b.dev !== null) {
     const { secrets, token } = b.dev;
     const body = JSON.stringify({ channel: DEMO_CHANNEL, data: { text: 'hello from curl' } });

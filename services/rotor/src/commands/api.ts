@@ -8,11 +8,12 @@ import type { Logger, RotorConfig } from '@rotor/core';
 import { startApiRole } from '@rotor/api';
 import type { ApiRole } from '@rotor/api';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { stringOption, type Command } from '../command.ts';
+import { stringOption, type CliContext, type Command } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 import { runRole, type RunningRole } from '../roles/lifecycle.ts';
 import { buildClusterAdapters } from '../roles/nats-adapters.ts';
 import { connectBehindStandIn, withSection } from '../roles/stand-in.ts';
+import { rotorVersion } from './version.ts';
 
 export const api: Command = {
   name: 'api',
@@ -25,17 +26,19 @@ export const api: Command = {
     'HTTP API, /health (ready), /health/live and /metrics on rotor.api_port (default 9000; ROTOR_API_PORT), gRPC on',
     'grpc_api.port (default 10000) when grpc_api.enabled. NATS is rotor.nats.url (ROTOR_NATS_URL).',
     'While NATS is unreachable /health is 503 and calls fail with a temporary error (code 100).',
+    'opentelemetry.enabled + opentelemetry.api: one span per API call, exported over OTLP/HTTP JSON',
+    '(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, … ; default http://localhost:4318/v1/traces).',
     'SIGTERM/SIGINT stop it (exit 0).',
   ].join('\n'),
   options: { config: { type: 'string', short: 'c' } },
   async run(args, ctx) {
     const config = loadCliConfig(ctx, stringOption(args, 'config'));
     const log = createLogger({ level: config.log.level, fields: { role: 'api', node: config.rotor.nodeName } });
-    return runRole(log, config.shutdown.timeoutMs, (signal) => startApi(config, log, signal));
+    return runRole(log, config.shutdown.timeoutMs, (signal) => startApi(config, log, signal, ctx.env));
   },
 };
 
-async function startApi(config: Readonly<RotorConfig>, log: Logger, signal: AbortSignal): Promise<RunningRole> {
+async function startApi(config: Readonly<RotorConfig>, log: Logger, signal: AbortSignal, env: CliContext['env']): Promise<RunningRole> {
   const nodeId = randomUUID();
   const { session, port, release } = await connectBehindStandIn(config, log, 'api', { address: config.httpServer.address, port: config.rotor.apiPort }, signal);
   // uWS refuses a second listener on a port within one process: the stand-in goes first.
@@ -53,6 +56,7 @@ async function startApi(config: Readonly<RotorConfig>, log: Logger, signal: Abor
       registry,
       log,
       healthChecks: [() => session.readiness()],
+      tracing: { env, instanceId: nodeId, version: rotorVersion() },
     });
   } catch (err) {
     await adapters.close();

@@ -52,6 +52,7 @@ async function startGatewayRole(config: Readonly<RotorConfig>, log: Logger, sign
       presence: adapters.presence,
       publisher: adapters.publisher,
       controlBus: adapters.controlBus,
+      emulationRelay: adapters.emulationRelay,
       tokenVerifier: new JoseTokenVerifier(config.client),
       log,
       registry,

@@ -17,6 +17,7 @@ import type { DevSecrets } from '../embedded/dev-config.ts';
 import { startEmbedded } from '../embedded/server.ts';
 import type { EmbeddedServer } from '../embedded/server.ts';
 import { baseClaims } from './gentoken.ts';
+import { rotorVersion } from './version.ts';
 
 const SAMPLE_TOKEN_TTL_S = 24 * 3600;
 /** After a stop, how long open handles may keep the process before it exits anyway. */
@@ -115,6 +116,8 @@ export const start: Command = {
     'With no config file and no ROTOR_* configuration variable, Rotor starts an INSECURE development',
     'configuration (anonymous clients allowed) and prints a fresh API key, a curl command and a',
     'sample token. Through pnpm: pnpm start --config config.json',
+    'opentelemetry.enabled + opentelemetry.api: API spans over OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT',
+    '(default http://localhost:4318), service.name rotor (OTEL_SERVICE_NAME); see README "Observability".',
   ].join('\n'),
   options: {
     config: { type: 'string', short: 'c' },
@@ -128,7 +131,7 @@ export const start: Command = {
 
     let server: EmbeddedServer;
     try {
-      server = await startEmbedded({ config, log });
+      server = await startEmbedded({ config, log, env: ctx.env, version: rotorVersion() });
     } catch (err) {
       const where = `${config.httpServer.address || '*'}:${config.httpServer.port}`;
       throw new CommandError(`cannot start: ${err instanceof Error ? err.message : String(err)} (is another server on ${where}? --port picks another port)`);

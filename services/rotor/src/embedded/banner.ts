@@ -82,6 +82,8 @@ export function configuredSummary(config: RotorConfig, ep: Endpoints, source: st
     `  HTTP API       ${u.api}/<method>${config.httpApi.insecure ? '   (INSECURE: no API key checked)' : config.httpApi.key === '' ? '   (no http_api.key: every call is refused)' : ''}`,
     `  gRPC API       ${u.grpc ?? 'off (grpc_api.enabled)'}`,
   ];
+  if (config.httpStream.enabled) lines.push(`  HTTP-stream    ${u.http}/connection/http_stream   (commands: ${u.http}/emulation)`);
+  if (config.sse.enabled) lines.push(`  SSE            ${u.http}/connection/sse   (commands: ${u.http}/emulation)`);
   if (config.client.insecure) lines.push('  WARNING: client.insecure is on: no token checks, every permission granted');
   const t = config.client.token;
   const canVerify = t.hmacSecretKey !== '' || t.rsaPublicKey !== '' || t.ecdsaPublicKey !== '' || t.jwksPublicEndpoint !== '';

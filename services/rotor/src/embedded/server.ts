@@ -2,7 +2,8 @@
 // endpoint, /health, /metrics), the server API over HTTP on the gateway's own app and port, the
 // gRPC API when grpc_api.enabled, and the demo page at `/`. The code paths are the cluster's:
 // the same gateway, ApiService and ChannelSequencer, with memory adapters behind the contracts
-// instead of NATS and JetStream.
+// instead of NATS and JetStream. With opentelemetry.enabled and opentelemetry.api the OTLP tracer
+// provider is registered first (service.name rotor) and flushed last, after drain/close.
 import {
   ChannelSequencer,
   JoseTokenVerifier,
@@ -12,8 +13,8 @@ import {
   MemoryPresenceStore,
 } from '@rotor/core';
 import type { Logger, RotorConfig } from '@rotor/core';
-import { createApiService, mountHttpApi, startGrpcApi } from '@rotor/api';
-import type { ApiService, GrpcApi } from '@rotor/api';
+import { createApiService, mountHttpApi, startGrpcApi, startTracing } from '@rotor/api';
+import type { ApiService, GrpcApi, Tracing } from '@rotor/api';
 import { startGateway } from '@rotor/gateway';
 import type { Gateway, TemplatedApp } from '@rotor/gateway';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -26,6 +27,10 @@ export interface EmbeddedOptions {
   log: Logger;
   /** Serve the demo page at `/` (default true). */
   demo?: boolean;
+  /** Where OTEL_* variables are read when API tracing is on (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** service.version of the spans. */
+  version?: string;
 }
 
 export interface EmbeddedServer {
@@ -42,6 +47,25 @@ export interface EmbeddedServer {
 }
 
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const { config, log } = opts;
+  // Before anything serves, so that the first call is traced; shut down last (closeRest).
+  const tracing = await startTracing(config, {
+    role: 'embedded',
+    serviceName: 'rotor',
+    node: config.rotor.nodeName,
+    log: log.child({ role: 'api' }),
+    ...(opts.env === undefined ? {} : { env: opts.env }),
+    ...(opts.version === undefined ? {} : { version: opts.version }),
+  });
+  try {
+    return await serve(opts, tracing);
+  } catch (err) {
+    await tracing?.shutdown();
+    throw err;
+  }
+}
+
+async function serve(opts: EmbeddedOptions, tracing: Tracing | null): Promise<EmbeddedServer> {
   const { config, log } = opts;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -107,6 +131,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     (rest ??= (async () => {
       await grpc?.close();
       await closeAdapters();
+      await tracing?.shutdown();
     })());
 
   return {

@@ -1,7 +1,8 @@
 // The NATS side of the gateway and api roles, built in one place: the connection (waited for at
 // start-up, followed by a monitor afterwards) and the core contracts over it — NatsBroker,
 // ShardHistoryClient, ShardPresenceClient, ClusterPublisher (routes to the history shards) and
-// NatsControlBus (control commands, heartbeats, channels survey).
+// NatsControlBus (control commands, heartbeats, channels survey) and NatsEmulationRelay (/emulation
+// requests routed to the gateway process holding the stream).
 import type { NatsConnection } from 'nats';
 import type { Logger, RotorConfig } from '@rotor/core';
 import {
@@ -9,6 +10,7 @@ import {
   NatsBroker,
   NatsConnectionMonitor,
   NatsControlBus,
+  NatsEmulationRelay,
   ShardHistoryClient,
   ShardPresenceClient,
   ShardRouter,
@@ -46,6 +48,8 @@ export interface ClusterAdapters {
   readonly presence: ShardPresenceClient;
   readonly publisher: ClusterPublisher;
   readonly controlBus: NatsControlBus;
+  /** /emulation requests between gateway processes (HTTP-streaming, SSE). */
+  readonly emulationRelay: NatsEmulationRelay;
   /** Closes the adapters (not the connection). */
   close(): Promise<void>;
 }
@@ -66,12 +70,14 @@ export function buildClusterAdapters(session: NatsSession, config: Readonly<Roto
   const presence = new ShardPresenceClient(router);
   const publisher = new ClusterPublisher(router, broker);
   const controlBus = new NatsControlBus(nc, { uid: opts.nodeId, onError });
+  const emulationRelay = new NatsEmulationRelay(nc, { onError });
   return {
     broker,
     history,
     presence,
     publisher,
     controlBus,
+    emulationRelay,
     async close() {
       await controlBus.close();
       await broker.close();
