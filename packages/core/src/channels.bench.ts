@@ -2,35 +2,26 @@
 // every command after the first subscribe) and the uncompiled path (a new name each time).
 // Run: `node --import tsx packages/core/src/channels.bench.ts [--smoke]`.
 import { ChannelRules } from './channels.ts';
-import type { ChannelConfig, NamespaceOptions, ProxyConfig } from './config/types.ts';
+import { defaultConfig } from './config/load.ts';
+import type { ChannelConfig, NamespaceOptions } from './config/types.ts';
 
 const smoke = process.argv.includes('--smoke');
 const N = smoke ? 50_000 : 1_000_000;
 
-const base = {
-  presence: true, joinLeave: false, forcePushJoinLeave: false, historySize: 100, historyTtlMs: 300_000,
-  historyMetaTtlMs: 0, forcePositioning: false, allowPositioning: false, forceRecovery: true, allowRecovery: false,
-  forceRecoveryMode: 'stream', autoCacheRecover: false, allowedDeltaTypes: [], deltaPublish: false,
-  allowTagsFilter: false, allowSubscribeForClient: true, allowSubscribeForAnonymous: false, allowPublishForClient: false,
-  allowPublishForSubscriber: false, allowPublishForAnonymous: false, allowPresenceForClient: false,
-  allowPresenceForSubscriber: true, allowPresenceForAnonymous: false, allowHistoryForClient: false,
-  allowHistoryForSubscriber: true, allowHistoryForAnonymous: false, allowUserLimitedChannels: true, channelRegex: '',
-  publicationDataFormat: '', subscribeProxyEnabled: false, publishProxyEnabled: false, subRefreshProxyEnabled: false,
-  subscribeStreamProxyEnabled: false, subscribeProxyName: 'default', publishProxyName: 'default', subRefreshProxyName: 'default',
-} satisfies NamespaceOptions;
-
-const proxy0: ProxyConfig = {
-  endpoint: '',
-  timeoutMs: 1000,
-  httpHeaders: [],
-  grpcMetadata: [],
-  binaryEncoding: false,
-  includeConnectionMeta: false,
-  http: { staticHeaders: {}, statusToCodeTransforms: [] },
+const base: NamespaceOptions = {
+  ...defaultConfig().channel.withoutNamespace,
+  presence: true,
+  historySize: 100,
+  historyTtlMs: 300_000,
+  forceRecovery: true,
+  allowSubscribeForClient: true,
+  allowPresenceForSubscriber: true,
+  allowHistoryForSubscriber: true,
+  allowUserLimitedChannels: true,
 };
 
 const config: ChannelConfig = {
-  proxy: { subscribe: proxy0, publish: proxy0, subRefresh: proxy0 },
+  proxy: defaultConfig().channel.proxy,
   withoutNamespace: base,
   namespaces: Array.from({ length: 20 }, (_, i) => ({ ...base, name: `ns${i}`, channelRegex: i === 3 ? '^[a-z0-9_-]+$' : '' })),
   maxLength: 255,

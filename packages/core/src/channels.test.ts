@@ -1,65 +1,21 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelRules, compileGoRegex } from './channels.ts';
-import type { ChannelConfig, NamespaceOptions, ProxyConfig } from './config/types.ts';
+import { defaultConfig } from './config/load.ts';
+import type { ChannelConfig, NamespaceOptions } from './config/types.ts';
+
+// Centrifugo's namespace defaults: every option off.
+const defaults = defaultConfig();
 import { Errors } from './codes.ts';
 
 function ns(overrides: Partial<NamespaceOptions> = {}): NamespaceOptions {
-  return {
-    presence: false,
-    joinLeave: false,
-    forcePushJoinLeave: false,
-    historySize: 0,
-    historyTtlMs: 0,
-    historyMetaTtlMs: 0,
-    forcePositioning: false,
-    allowPositioning: false,
-    forceRecovery: false,
-    allowRecovery: false,
-    forceRecoveryMode: 'stream',
-    autoCacheRecover: false,
-    allowedDeltaTypes: [],
-    deltaPublish: false,
-    allowTagsFilter: false,
-    allowSubscribeForClient: false,
-    allowSubscribeForAnonymous: false,
-    allowPublishForClient: false,
-    allowPublishForSubscriber: false,
-    allowPublishForAnonymous: false,
-    allowPresenceForClient: false,
-    allowPresenceForSubscriber: false,
-    allowPresenceForAnonymous: false,
-    allowHistoryForClient: false,
-    allowHistoryForSubscriber: false,
-    allowHistoryForAnonymous: false,
-    allowUserLimitedChannels: false,
-    channelRegex: '',
-    publicationDataFormat: '',
-    subscribeProxyEnabled: false,
-    publishProxyEnabled: false,
-    subRefreshProxyEnabled: false,
-    subscribeStreamProxyEnabled: false,
-  subscribeProxyName: 'default',
-  publishProxyName: 'default',
-  subRefreshProxyName: 'default',
-    ...overrides,
-  };
+  return { ...defaults.channel.withoutNamespace, ...overrides };
 }
 
 const HOUR = 3_600_000;
 
-const proxy0: ProxyConfig = {
-  endpoint: '',
-  timeoutMs: 1000,
-  httpHeaders: [],
-  grpcMetadata: [],
-  binaryEncoding: false,
-  includeConnectionMeta: false,
-  http: { staticHeaders: {}, statusToCodeTransforms: [] },
-};
-
 const config: ChannelConfig = {
-  proxy: { subscribe: proxy0, publish: proxy0, subRefresh: proxy0 },
+  proxy: defaults.channel.proxy,
   withoutNamespace: ns({ allowUserLimitedChannels: true }),
   namespaces: [
     { ...ns({ historySize: 10, historyTtlMs: 60_000 }), name: 'chat' },

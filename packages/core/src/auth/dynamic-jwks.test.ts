@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, SignJWT } from 'jose';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import { defaultConfig } from '../config/load.ts';
 import type { TokenConfig } from '../config/types.ts';
 import { JoseTokenVerifier, type TokenVerifierSettings } from './jose-token-verifier.ts';
 import { JwksTemplate, checkJwksEndpoint } from './jwks-template.ts';
@@ -15,21 +16,7 @@ const clock = { now: (): number => NOW_S * 1000 };
 const fresh = { sub: 'user-1', exp: NOW_S + 3600 };
 
 function tokenConfig(over: Partial<TokenConfig>): TokenConfig {
-  return {
-    hmacSecretKey: '',
-    hmacPreviousSecretKey: '',
-    hmacPreviousSecretKeyValidUntil: 0,
-    rsaPublicKey: '',
-    ecdsaPublicKey: '',
-    jwksPublicEndpoint: '',
-    audience: '',
-    audienceRegex: '',
-    issuer: '',
-    issuerRegex: '',
-    userIdClaim: 'sub',
-    insecureSkipJwksEndpointSafetyCheck: false,
-    ...over,
-  };
+  return { ...defaultConfig().client.token, ...over };
 }
 
 function settings(token: Partial<TokenConfig>): TokenVerifierSettings {

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, SignJWT } from 'jose';
 import { RotorError } from '../codes.ts';
+import { defaultConfig } from '../config/load.ts';
 import type { TokenConfig } from '../config/types.ts';
 import { JoseTokenVerifier, type JoseTokenVerifierOptions, type TokenVerifierSettings } from './jose-token-verifier.ts';
 import type { ConnectionClaims } from './token-verifier.ts';
@@ -15,21 +16,7 @@ const clock = { ms: NOW_S * 1000, now(): number { return this.ms; } };
 const opts = (extra: JoseTokenVerifierOptions = {}): JoseTokenVerifierOptions => ({ clock, ...extra });
 
 function tokenConfig(over: Partial<TokenConfig> = {}): TokenConfig {
-  return {
-    hmacSecretKey: '',
-    hmacPreviousSecretKey: '',
-    hmacPreviousSecretKeyValidUntil: 0,
-    rsaPublicKey: '',
-    ecdsaPublicKey: '',
-    jwksPublicEndpoint: '',
-    audience: '',
-    audienceRegex: '',
-    issuer: '',
-    issuerRegex: '',
-    userIdClaim: 'sub',
-    insecureSkipJwksEndpointSafetyCheck: false,
-    ...over,
-  };
+  return { ...defaultConfig().client.token, ...over };
 }
 
 function settings(token: Partial<TokenConfig>, sub?: Partial<TokenConfig>, skip = false): TokenVerifierSettings {
