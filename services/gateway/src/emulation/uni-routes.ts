@@ -16,8 +16,8 @@ import { ProxyState } from '../proxy/wire.ts';
 import { captureHeaders, hardBackpressureLimit } from '../server.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from '../uws.ts';
 import { Pending, notAllowed, plain, preflight, requestInfo, writeCors, writeStreamHeaders } from './routes.ts';
-import { UniHttpSocket, UniKind, UniSession, UniTopics, UniWsSocket } from './uni.ts';
-import type { UniSocket, UniWsData } from './uni.ts';
+import { UniHttpSocket, UniKind, UniSession, UniWsSocket } from './uni.ts';
+import type { UniSocket, UniTopics, UniWsData } from './uni.ts';
 
 export const UNI_WEBSOCKET_PATH = '/connection/uni_websocket';
 export const UNI_HTTP_STREAM_PATH = '/connection/uni_http_stream';
