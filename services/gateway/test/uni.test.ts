@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { Disconnects } from '@rotor/core';
 import { Collector, waitFor } from '@rotor/testkit';
 import WebSocket from 'ws';
-import { joinPushes, sseEvents, unwrapFrame, uniConnectDisconnect } from '../src/emulation/uni.ts';
+import { UniTopics, UniWsSocket, joinPushes, sseEvents, unwrapFrame, uniConnectDisconnect } from '../src/emulation/uni.ts';
+import type { UniSession, UniWsData } from '../src/emulation/uni.ts';
+import type { WebSocket as UwsSocket } from '../src/uws.ts';
 import { connectCommand } from '../src/emulation/uni-routes.ts';
 import { startTestGateway, token, RawClient } from './harness.ts';
 import type { TestGateway } from './harness.ts';
@@ -161,6 +163,17 @@ test('unwrapFrame: push lines lose their Reply wrapper, pings stay, replies are 
   assert.equal(connectCommand(new Uint8Array([0x7b, 0xff, 0x7d])), null, 'invalid UTF-8');
 });
 
+test('uni_websocket framing: one message per push, or one joined message with join_push_messages', () => {
+  const frame = enc.encode('{"push":{"channel":"a","pub":{"data":1}}}\n{"push":{"channel":"a","pub":{"data":2}}}');
+  for (const join of [false, true]) {
+    const sent: string[] = [];
+    const ws = { send: (m: Uint8Array) => (sent.push(dec.decode(m)), 1), cork: (cb: () => void) => cb(), getBufferedAmount: () => 0 };
+    const sock = new UniWsSocket(ws as unknown as UwsSocket<UniWsData>, {} as UniSession, new UniTopics(1 << 20), join);
+    assert.equal(sock.send(frame, false, false), 1);
+    assert.deepEqual(sent, join ? ['{"channel":"a","pub":{"data":1}}\n{"channel":"a","pub":{"data":2}}'] : ['{"channel":"a","pub":{"data":1}}', '{"channel":"a","pub":{"data":2}}']);
+  }
+});
+
 test('connect push, ordered publications, {} pings without pongs, server API disconnect: all three transports', async (t) => {
   const g = await startTestGateway({ ...base, client: { ...base.client, ping_interval: '1s', pong_timeout: '300ms' } });
   t.after(() => g.close());
@@ -275,7 +288,7 @@ test('recovery of server-side subscriptions through ConnectRequest.subs (recover
   assert.equal(sub['offset'], 5);
 });
 
-test('server API subscribe and unsubscribe arrive as pushes; first-message and POST connect requests', async (t) => {
+test('server API subscribe, unsubscribe and refresh arrive as pushes; first-message and POST connect requests', async (t) => {
   const g = await startTestGateway({ ...base, uni_websocket: { enabled: true, join_push_messages: true } });
   t.after(() => g.close());
   const tk = await token({ sub: 'api' });
@@ -308,7 +321,13 @@ test('server API subscribe and unsubscribe arrive as pushes; first-message and P
   await raw.replies.waitForMatch((r) => r.push?.pub !== undefined, 'websocket pub');
   assert.equal(ws.pushes.items.filter((p) => p['pub'] !== undefined).length, 1);
   assert.equal(sse.pushes.items.filter((p) => p['pub'] !== undefined).length, 1);
-  // Messages the client sends after its connect request are ignored.
+  // Server API refresh: a refresh push with the new expiry.
+  g.controlBus.send({ kind: 'refresh', user: 'api', expired: false, expireAt: Math.floor(Date.now() / 1000) + 7200 });
+  for (const u of [ws, sse]) {
+    const r = (await u.pushes.waitForMatch((p) => p['refresh'] !== undefined, `${u.kind}: refresh push`))['refresh'];
+    assert.equal(r['expires'], true);
+    assert.ok(r['ttl'] > 7000 && r['ttl'] <= 7200, String(r['ttl']));
+  }
   assert.equal(ws.ended, false);
 });
 

@@ -163,6 +163,21 @@ export class UniSession extends Session {
     queueMicrotask(() => this.disconnect(d));
   }
 
+  /**
+   * The refresh push (PROTOCOL.md §2.3 field 12): whether the connection still expires and in how
+   * many seconds. With a refresh proxy the server refreshes again by itself: `expires` false.
+   */
+  override refreshed(): void {
+    const expireAt = this.expireAt;
+    const gw = this.gw;
+    if (expireAt > 0 && gw.proxies.refresh === null) {
+      this.push({ refresh: { expires: true, ttl: Math.max(1, Math.ceil((expireAt - gw.clock.now()) / 1000)) } });
+    } else {
+      this.push({ refresh: {} });
+    }
+    this.flushOut();
+  }
+
   /** Pings go out, but no pong is expected: 3012 never applies. */
   override disconnect(d: Disconnect): void {
     if (d.code === Disconnects.noPong.code) return;
