@@ -49,9 +49,10 @@ const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function isPushLine(m: Uint8Array): boolean {
-  if (m.length < PUSH_PREFIX.length + 1) return false;
-  for (let i = 0; i < PUSH_PREFIX.length; i++) if (m[i] !== PUSH_PREFIX[i]) return false;
+/** Whether frame[start, end) is a Reply holding only a push: `{"push":…}`. */
+function isPushAt(frame: Uint8Array, start: number, end: number): boolean {
+  if (end - start < PUSH_PREFIX.length + 1) return false;
+  for (let i = 0; i < PUSH_PREFIX.length; i++) if (frame[start + i] !== PUSH_PREFIX[i]) return false;
   return true;
 }
 
@@ -61,14 +62,14 @@ function isPushLine(m: Uint8Array): boolean {
  */
 export function unwrapFrame(frame: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
+  const n = frame.length;
   let start = 0;
   for (;;) {
     let end = frame.indexOf(NEWLINE, start);
-    if (end < 0) end = frame.length;
-    const m = frame.subarray(start, end);
-    if (isPushLine(m)) out.push(m.subarray(PUSH_PREFIX.length, m.length - 1));
-    else if (m.length === 2 && m[0] === 0x7b && m[1] === 0x7d) out.push(m);
-    if (end >= frame.length) break;
+    if (end < 0) end = n;
+    if (isPushAt(frame, start, end)) out.push(frame.subarray(start + PUSH_PREFIX.length, end - 1));
+    else if (end - start === 2 && frame[start] === 0x7b && frame[start + 1] === 0x7d) out.push(frame.subarray(start, end));
+    if (end >= n) break;
     start = end + 1;
   }
   return out;
