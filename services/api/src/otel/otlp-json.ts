@@ -47,7 +47,12 @@ function event(e: SpanEvent): object {
 }
 
 function link(l: Link): object {
-  const out: Record<string, unknown> = { traceId: l.context.traceId, spanId: l.context.spanId, attributes: keyValues((l.attributes ?? {}) as Record<string, AttributeValue>) };
+  const out: Record<string, unknown> = {
+    traceId: l.context.traceId,
+    spanId: l.context.spanId,
+    attributes: keyValues((l.attributes ?? {}) as Record<string, AttributeValue>),
+    flags: l.context.traceFlags & 0xff,
+  };
   const ts = l.context.traceState?.serialize();
   if (ts) out['traceState'] = ts;
   return out;
