@@ -139,6 +139,8 @@ test('OTLP JSON: ids as hex, times as nanosecond strings, kinds shifted by one, 
   assert.equal((s['events'] as Array<{ name: string }>)[0]!.name, 'exception');
   assert.equal(nanos(1700000000123.5), '1700000000123500000');
   assert.equal(nanos(5), '5000000');
+  assert.equal(nanos(0.5), '500000', 'no leading zeros below 1 ms');
+  assert.equal(nanos(0), '0');
 });
 
 test('sampling: a parent that is not sampled makes a non-recording child; always_off records nothing', () => {

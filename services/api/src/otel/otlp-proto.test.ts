@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { SpanKind, SpanStatusCode, TraceFlags, createTraceState } from '@opentelemetry/api';
 import { Writer } from '@rotor/proto';
 import { decodeTraceRequestProtobuf } from '../testing-otlp-schema.ts';
-import { encodeTraceRequest } from './otlp-json.ts';
+import { encodeTraceRequest, nanos } from './otlp-json.ts';
 import { encodeTraceRequestProtobuf } from './otlp-proto.ts';
 import { RotorTracerProvider } from './tracer.ts';
 import type { FinishedSpan } from './tracer.ts';
@@ -175,4 +175,34 @@ test('OTLP protobuf: a malformed id is written as an empty (invalid) id, never a
   // proto3: an empty bytes field decodes as absent.
   assert.deepEqual([links[0]!['traceId'], links[0]!['spanId']], [undefined, undefined]);
   assert.deepEqual([links[1]!['traceId'], links[1]!['spanId']], [LINK_TID, PID]);
+});
+
+test('OTLP protobuf: fixed64 times agree with the JSON decimal nanoseconds over the whole range', () => {
+  const times = [0, 0.000001, 0.5, 1, 999.9999995, 2 ** 21 - 0.25, 2 ** 32, 1700000000123.5, 1700000000123.999999, 4102444800000.000001, 2 ** 42 - 1.5];
+  let seed = 7;
+  for (let i = 0; i < 500; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31; // deterministic pseudo-random
+    times.push((seed / 2 ** 31) * 4e12 + (i % 7) / 7);
+  }
+  for (const ms of times) {
+    const span: FinishedSpan = {
+      scope: { name: 's', version: '' },
+      name: 'n',
+      kind: SpanKind.INTERNAL,
+      context: { traceId: TID, spanId: SID, traceFlags: 0 },
+      parentSpanId: undefined,
+      startMs: ms,
+      endMs: ms,
+      attributes: {},
+      droppedAttributes: 0,
+      events: [],
+      links: [],
+      status: { code: SpanStatusCode.UNSET },
+    };
+    const body = decodeTraceRequestProtobuf(encodeTraceRequestProtobuf({}, [span])) as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ startTimeUnixNano?: string }> }> }>;
+    };
+    // 0 is the proto3 default, absent on decode.
+    assert.equal(body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.startTimeUnixNano ?? '0', nanos(ms), String(ms));
+  }
 });

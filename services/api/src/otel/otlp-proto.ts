@@ -9,7 +9,6 @@
 // and against an independent decoder. The content mirrors otlp-json.ts field for field.
 import type { AttributeValue, Link } from '@opentelemetry/api';
 import { Writer } from '@rotor/proto';
-import { nanos } from './otlp-json.ts';
 import type { FinishedSpan, Scope, SpanEvent } from './tracer.ts';
 
 const VARINT = 0;
@@ -59,14 +58,27 @@ function hexBytes(w: Writer, field: number, hex: string): void {
   w.pos = pos;
 }
 
-const LOW32 = 0xffffffffn;
+const TWO21 = 2 ** 21;
+const TWO32 = 2 ** 32;
 
-/** fixed64 nanoseconds since the epoch (little-endian halves; the value exceeds 2^53). */
+/**
+ * fixed64 nanoseconds since the epoch. The value (~1.7e18) exceeds 2^53, so it is assembled in
+ * two exact halves instead of as one number: ms = wh·2^21 + wl, ns = wh·1e6·2^21 + (wl·1e6 + sub),
+ * every product below 2^53. Same rounding as the JSON encoder's nanos().
+ */
 function timeNanos(w: Writer, field: number, ms: number): void {
   tag(w, field, I64);
-  const ns = BigInt(nanos(ms > 0 ? ms : 0));
-  w.fixed32(Number(ns & LOW32));
-  w.fixed32(Number(ns >> 32n));
+  if (!(ms > 0)) ms = 0;
+  const whole = Math.floor(ms);
+  const sub = Math.min(999_999, Math.round((ms - whole) * 1e6));
+  const wh = Math.floor(whole / TWO21);
+  const a = wh * 1e6; // ns = a·2^21 + b
+  const b = (whole - wh * TWO21) * 1e6 + sub;
+  const aHi = Math.floor(a / 2048); // a·2^21 = aHi·2^32 + (a mod 2^11)·2^21
+  const low = (a - aHi * 2048) * TWO21 + b;
+  const carry = Math.floor(low / TWO32);
+  w.fixed32(low - carry * TWO32);
+  w.fixed32(aHi + carry);
 }
 
 function anyValue(w: Writer, v: AttributeValue): void {
