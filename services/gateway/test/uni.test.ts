@@ -13,6 +13,7 @@ import type { UniSession, UniWsData } from '../src/emulation/uni.ts';
 import type { WebSocket as UwsSocket } from '../src/uws.ts';
 import { connectCommand } from '../src/emulation/uni-routes.ts';
 import { startTestGateway, token, RawClient } from './harness.ts';
+import { ProxyBackend } from './proxy-backend.ts';
 import type { TestGateway } from './harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -47,12 +48,18 @@ class Uni {
     });
   }
 
-  static open(g: TestGateway, kind: Kind, request: Json, how: 'query' | 'body' = kind === 'uni_http_stream' ? 'body' : 'query'): Promise<Uni> {
+  static open(
+    g: TestGateway,
+    kind: Kind,
+    request: Json,
+    how: 'query' | 'body' = kind === 'uni_http_stream' ? 'body' : 'query',
+    headers: Record<string, string> = {},
+  ): Promise<Uni> {
     const text = JSON.stringify(request);
     return new Promise((resolve, reject) => {
       if (kind === 'uni_websocket') {
         const base = `ws://127.0.0.1:${g.gateway.port}/connection/uni_websocket`;
-        const ws = new WebSocket(how === 'query' ? `${base}?cf_connect=${encodeURIComponent(text)}` : base);
+        const ws = new WebSocket(how === 'query' ? `${base}?cf_connect=${encodeURIComponent(text)}` : base, { headers });
         const u = new Uni(
           kind,
           (u) =>
@@ -80,8 +87,8 @@ class Uni {
       const url = `http://127.0.0.1:${g.gateway.port}/connection/${kind}`;
       const req =
         how === 'query'
-          ? fetch(`${url}?cf_connect=${encodeURIComponent(text)}`, { signal: abort.signal })
-          : fetch(url, { method: 'POST', body: text, headers: { 'content-type': 'application/json' }, signal: abort.signal });
+          ? fetch(`${url}?cf_connect=${encodeURIComponent(text)}`, { headers, signal: abort.signal })
+          : fetch(url, { method: 'POST', body: text, headers: { 'content-type': 'application/json', ...headers }, signal: abort.signal });
       req.then((res) => {
         assert.equal(res.status, 200);
         assert.equal(res.headers.get('content-type'), kind === 'uni_sse' ? 'text/event-stream; charset=utf-8' : 'application/json');
@@ -368,6 +375,35 @@ test('an aborted uni stream and a closed uni_websocket release their sessions an
   await waitFor(() => g.gateway.metrics.connections[0] === 0, { what: 'sessions released' });
   // The channel is left everywhere: a publication now reaches nobody and breaks nothing.
   await g.publish('news:gone', { late: true });
+});
+
+test('connect proxy: uni sessions report their transport, get forwarded headers, and map proxy errors to disconnects', async (t) => {
+  const backend = await ProxyBackend.start();
+  t.after(() => backend.close());
+  backend.on('/connect', (req) => {
+    const trace = String(req.headers['x-trace'] ?? '');
+    if (trace.startsWith('deny-')) return { json: { error: { code: 103, message: 'permission denied' } } };
+    if (trace.startsWith('app-')) return { json: { error: { code: 1000, message: 'custom' } } };
+    return { json: { result: { user: 'proxied', data: { hello: trace } } } };
+  });
+  const g = await startTestGateway({
+    ...base,
+    client: { ...base.client, proxy: { connect: { enabled: true, endpoint: backend.endpoint('/connect'), http_headers: ['x-trace'] } } },
+  });
+  t.after(() => g.close());
+  for (const kind of KINDS) {
+    const u = await Uni.open(g, kind, {}, undefined, { 'x-trace': `ok-${kind}` });
+    t.after(() => u.close());
+    const c = await u.connected();
+    assert.deepEqual(c['data'], { hello: `ok-${kind}` });
+    const req = await backend.requests.waitForMatch((r) => r.headers['x-trace'] === `ok-${kind}`, `the ${kind} connect request`);
+    assert.equal(req.body['transport'], kind);
+    assert.equal(req.body['protocol'], 'json');
+    const denied = await Uni.open(g, kind, {}, undefined, { 'x-trace': `deny-${kind}` });
+    assert.deepEqual(await denied.disconnected(), { code: 3507, reason: 'permission denied' }, kind);
+    const custom = await Uni.open(g, kind, {}, undefined, { 'x-trace': `app-${kind}` });
+    assert.equal((await custom.disconnected()).code, 3004, kind);
+  }
 });
 
 test('unidirectional transports are off by default: 404', async (t) => {
