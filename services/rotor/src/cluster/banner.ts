@@ -62,6 +62,12 @@ export function clusterBanner(b: BannerInput): string {
   const origin = `http://${host}:${ep.httpPort}`;
   if (config.httpStream.enabled) lines.push(`  HTTP-stream    ${origin}/connection/http_stream   (commands: ${origin}/emulation, routed to the stream's gateway)`);
   if (config.sse.enabled) lines.push(`  SSE            ${origin}/connection/sse   (commands: ${origin}/emulation, routed to the stream's gateway)`);
+  const uni = [
+    config.uniWebsocket.enabled ? `ws://${host}:${ep.httpPort}/connection/uni_websocket` : '',
+    config.uniHttpStream.enabled ? `${origin}/connection/uni_http_stream` : '',
+    config.uniSse.enabled ? `${origin}/connection/uni_sse` : '',
+  ].filter((x) => x !== '');
+  if (uni.length > 0) lines.push(`  Server-push    ${uni.join('  ')}`);
   if (b.dev !== null) {
     const { secrets, token } = b.dev;
     const body = JSON.stringify({ channel: DEMO_CHANNEL, data: { text: 'hello from curl' } });

@@ -84,6 +84,12 @@ export function configuredSummary(config: RotorConfig, ep: Endpoints, source: st
   ];
   if (config.httpStream.enabled) lines.push(`  HTTP-stream    ${u.http}/connection/http_stream   (commands: ${u.http}/emulation)`);
   if (config.sse.enabled) lines.push(`  SSE            ${u.http}/connection/sse   (commands: ${u.http}/emulation)`);
+  const uni = [
+    config.uniWebsocket.enabled ? `${u.ws.replace('/connection/websocket', '/connection/uni_websocket')}` : '',
+    config.uniHttpStream.enabled ? `${u.http}/connection/uni_http_stream` : '',
+    config.uniSse.enabled ? `${u.http}/connection/uni_sse` : '',
+  ].filter((x) => x !== '');
+  if (uni.length > 0) lines.push(`  Server-push    ${uni.join('  ')}`);
   if (config.client.insecure) lines.push('  WARNING: client.insecure is on: no token checks, every permission granted');
   const t = config.client.token;
   const canVerify = t.hmacSecretKey !== '' || t.rsaPublicKey !== '' || t.ecdsaPublicKey !== '' || t.jwksPublicEndpoint !== '';
