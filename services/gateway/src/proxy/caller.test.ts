@@ -93,3 +93,27 @@ test('rawAt finds the exact source text of a value: 64-bit integers, escapes, ne
   const r = (JSON.parse(text) as { result: Record<string, unknown> }).result;
   assert.equal(new TextDecoder().decode(payloadField(r, 'data', 'b64data', { text, path: ['result'] })), rawAt(text, ['result', 'data']));
 });
+
+test('an endpoint with credentials in the URL calls the backend with Basic authorization, as Go does', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{}}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const observer = { proxyCall: () => undefined };
+  const withUser = new HttpProxy('default', cfg(`http://app%40x:s%3Acret@127.0.0.1:${port}/p`), observer);
+  assert.equal((await withUser.call('rpc', '{}', null)).kind, 'result');
+  assert.equal(seen[0], `Basic ${Buffer.from('app@x:s:cret').toString('base64')}`);
+  // An explicit Authorization header (static or forwarded) wins over the URL's credentials.
+  const explicit = new HttpProxy('default', { ...cfg(`http://u:p@127.0.0.1:${port}/p`), http: { staticHeaders: { Authorization: 'Bearer k' }, statusToCodeTransforms: [] } }, observer);
+  assert.equal((await explicit.call('rpc', '{}', null)).kind, 'result');
+  assert.equal(seen[1], 'Bearer k');
+  assert.ok(!withUser.endpoint.includes('cret'), 'the stored endpoint carries no credentials');
+});

@@ -83,12 +83,22 @@ export class HttpProxy {
     private readonly observer: ProxyObserver,
     private readonly maxResponseBytes = MAX_PROXY_RESPONSE_BYTES,
   ) {
-    this.endpoint = cfg.endpoint;
+    // fetch refuses a URL with credentials; Go's client turns them into Basic authorization
+    // (unless an Authorization header is set), so an endpoint written for Centrifugo works here.
+    const url = new URL(cfg.endpoint);
+    let basic: string | null = null;
+    if (url.username !== '' || url.password !== '') {
+      basic = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    this.endpoint = url.href;
     this.timeoutMs = cfg.timeoutMs > 0 ? cfg.timeoutMs : DEFAULT_PROXY_TIMEOUT_MS;
     this.binary = cfg.binaryEncoding;
     this.includeMeta = cfg.includeConnectionMeta;
     this.forwardHeaders = [...new Set(cfg.httpHeaders.map((h) => h.toLowerCase()))];
-    this.staticHeaders = Object.entries(cfg.http.staticHeaders);
+    const statics: Array<readonly [string, string]> = basic === null ? [] : [['authorization', basic]];
+    this.staticHeaders = statics.concat(Object.entries(cfg.http.staticHeaders));
     const replies = new Map<number, ProxyReply>();
     for (const tr of cfg.http.statusToCodeTransforms) {
       if (replies.has(tr.statusCode)) continue;
