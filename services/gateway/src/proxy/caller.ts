@@ -22,7 +22,7 @@ export const ProxyType = {
 export type ProxyType = (typeof ProxyType)[keyof typeof ProxyType];
 
 /** How a call ended, the `result` label of rotor_gateway_proxy_requests_total. */
-export type ProxyCallResult = 'ok' | 'error' | 'disconnect' | 'timeout' | 'unreachable' | 'bad_status' | 'bad_response';
+export type ProxyCallResult = 'ok' | 'error' | 'disconnect' | 'timeout' | 'cancelled' | 'unreachable' | 'bad_status' | 'bad_response';
 
 /** Largest response body accepted from a proxy. */
 export const MAX_PROXY_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -115,12 +115,13 @@ export class HttpProxy {
   /**
    * POSTs `body` (JSON text). `clientHeaders` are the captured upgrade headers (lower-case names);
    * only the ones this proxy forwards are sent, over the static headers of the same name.
+   * `cancel` (the connection's, aborted when it closes) aborts the exchange: its client is gone.
    */
-  async call(type: ProxyType, body: string, clientHeaders: Readonly<Record<string, string>> | null): Promise<ProxyReply> {
+  async call(type: ProxyType, body: string, clientHeaders: Readonly<Record<string, string>> | null, cancel?: AbortSignal): Promise<ProxyReply> {
     const started = performance.now();
     let result: ProxyCallResult = 'ok';
     try {
-      const reply = await this.exchange(body, clientHeaders);
+      const reply = await this.exchange(body, clientHeaders, cancel);
       result = reply.kind === 'result' ? 'ok' : reply.kind;
       return reply;
     } catch (err) {
@@ -131,7 +132,7 @@ export class HttpProxy {
     }
   }
 
-  private async exchange(body: string, clientHeaders: Readonly<Record<string, string>> | null): Promise<ProxyReply> {
+  private async exchange(body: string, clientHeaders: Readonly<Record<string, string>> | null, cancel?: AbortSignal): Promise<ProxyReply> {
     const headers = new Headers();
     for (const [k, v] of this.staticHeaders) headers.set(k, v);
     if (clientHeaders !== null) {
@@ -143,14 +144,19 @@ export class HttpProxy {
     headers.set('content-type', 'application/json');
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const onCancel = (): void => abort.abort();
+    cancel?.addEventListener('abort', onCancel);
+    if (cancel?.aborted === true) abort.abort();
+    const aborted = (): ProxyFailure =>
+      cancel?.aborted === true
+        ? new ProxyFailure('cancelled', `proxy ${this.name}: the connection closed`)
+        : new ProxyFailure('timeout', `proxy ${this.name}: no complete answer within ${this.timeoutMs} ms`);
     try {
       let res: Response;
       try {
         res = await fetch(this.endpoint, { method: 'POST', headers, body, signal: abort.signal, redirect: 'manual' });
       } catch (err) {
-        throw abort.signal.aborted
-          ? new ProxyFailure('timeout', `proxy ${this.name}: no answer within ${this.timeoutMs} ms`)
-          : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
+        throw abort.signal.aborted ? aborted() : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
       }
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
@@ -163,13 +169,12 @@ export class HttpProxy {
         text = await readLimited(res, this.maxResponseBytes);
       } catch (err) {
         if (err instanceof ProxyFailure) throw err;
-        throw abort.signal.aborted
-          ? new ProxyFailure('timeout', `proxy ${this.name}: no complete answer within ${this.timeoutMs} ms`)
-          : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
+        throw abort.signal.aborted ? aborted() : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
       }
       return parseReply(text, this.name);
     } finally {
       clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
     }
   }
 }

@@ -22,11 +22,23 @@ export class ProxyState {
   meta: string | undefined = undefined;
   /** A server-side connection refresh is in flight. */
   refreshing = false;
+  /** Aborted when the connection closes: its proxy calls in flight end with it. */
+  private closing: AbortController | null = null;
 
   constructor(
     /** The upgrade request headers some proxy forwards (lower-case names), or null. */
     readonly headers: Readonly<Record<string, string>> | null,
   ) {}
+
+  /** The signal of the connection's end, created on the first proxy call. */
+  get closed(): AbortSignal {
+    return (this.closing ??= new AbortController()).signal;
+  }
+
+  /** The connection closed: abort its proxy calls. */
+  close(): void {
+    this.closing?.abort();
+  }
 }
 
 /** The client payload could not be put into a JSON request (not JSON, binary_encoding off). */
