@@ -85,14 +85,15 @@ export class HttpProxy {
   ) {
     // fetch refuses a URL with credentials; Go's client turns them into Basic authorization
     // (unless an Authorization header is set), so an endpoint written for Centrifugo works here.
-    const url = new URL(cfg.endpoint);
+    // (An endpoint the loader would reject is kept as it is: its calls fail as unreachable.)
+    const url = URL.canParse(cfg.endpoint) ? new URL(cfg.endpoint) : null;
     let basic: string | null = null;
-    if (url.username !== '' || url.password !== '') {
+    if (url !== null && (url.username !== '' || url.password !== '')) {
       basic = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
       url.username = '';
       url.password = '';
     }
-    this.endpoint = url.href;
+    this.endpoint = url === null ? cfg.endpoint : url.href;
     this.timeoutMs = cfg.timeoutMs > 0 ? cfg.timeoutMs : DEFAULT_PROXY_TIMEOUT_MS;
     this.binary = cfg.binaryEncoding;
     this.includeMeta = cfg.includeConnectionMeta;
