@@ -116,4 +116,8 @@ test('an endpoint with credentials in the URL calls the backend with Basic autho
   assert.equal((await explicit.call('rpc', '{}', null)).kind, 'result');
   assert.equal(seen[1], 'Bearer k');
   assert.ok(!withUser.endpoint.includes('cret'), 'the stored endpoint carries no credentials');
+  // A '%' that starts no escape is kept, not a start-up crash.
+  const stray = new HttpProxy('default', cfg(`http://u%zz:p@127.0.0.1:${port}/p`), observer);
+  assert.equal((await stray.call('rpc', '{}', null)).kind, 'result');
+  assert.equal(seen[2], `Basic ${Buffer.from('u%zz:p').toString('base64')}`);
 });

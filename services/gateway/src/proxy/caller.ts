@@ -89,7 +89,7 @@ export class HttpProxy {
     const url = URL.canParse(cfg.endpoint) ? new URL(cfg.endpoint) : null;
     let basic: string | null = null;
     if (url !== null && (url.username !== '' || url.password !== '')) {
-      basic = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      basic = `Basic ${Buffer.from(`${percentDecoded(url.username)}:${percentDecoded(url.password)}`).toString('base64')}`;
       url.username = '';
       url.password = '';
     }
@@ -177,6 +177,16 @@ export class HttpProxy {
       clearTimeout(timer);
       cancel?.removeEventListener('abort', onCancel);
     }
+  }
+}
+
+/** URL userinfo as Go's url.User gives it; a stray '%' (no escape) stays as written. */
+function percentDecoded(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch (err) {
+    if (err instanceof URIError) return v;
+    throw err;
   }
 }
 
