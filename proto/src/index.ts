@@ -56,6 +56,8 @@ export type { Format, MessageType, DecodeResult } from './wire/message.ts';
 export type { MethodDescriptor } from './wire/runtime.ts';
 export { DecodeError, MAX_MESSAGE_DEPTH, MAX_RAW_JSON_DEPTH } from './wire/errors.ts';
 export { isJson } from './wire/json-reader.ts';
+// The raw protobuf writer, for hand-written encoders of foreign schemas (the API's OTLP exporter).
+export { Writer } from './wire/writer.ts';
 
 // grpc-js service definition from a generated service descriptor.
 export { grpcServiceDefinition } from './grpc.ts';

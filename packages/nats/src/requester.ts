@@ -3,6 +3,13 @@
 // Map of pending ids in send order and one coarse timer, so thousands can be in flight cheaply.
 // Every request ends: with the reply, with 503 when nobody listens on the subject, or with a
 // timeout — never a hang.
+//
+// A responder that dies (kill -9) leaves its requests unanswered until their timeout. With
+// `probeAfterMs`, a subject whose oldest request has waited that long gets a probe: an empty
+// message with a reply subject. The responder may answer it with anything (an error included);
+// what matters is NATS's 503 "no responders", which proves that nobody listens on the subject
+// any more, so every request sent there before the probe fails at once ('no-responders') instead
+// of waiting out the timeout. A slow but live responder costs one probe per subject per period.
 import { createInbox, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 
 export class RequestError extends Error {
@@ -19,22 +26,31 @@ interface Pending {
   resolve: (data: Uint8Array) => void;
   reject: (err: Error) => void;
   deadline: number;
+  subject: string;
+  sentAt: number;
 }
+
+const EMPTY = new Uint8Array(0);
 
 export class Requester {
   private readonly inbox = createInbox();
   private readonly sub: Subscription;
   private readonly pending = new Map<number, Pending>();
   private readonly timer: NodeJS.Timeout;
+  /** Subject → when its last probe was sent (at most one probe per subject per probeAfterMs). */
+  private readonly probed = new Map<string, number>();
   private nextId = 1;
   private closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs = 5000,
+    /** 0: no probes. */
+    private readonly probeAfterMs = 0,
   ) {
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
-    this.timer = setInterval(() => this.expire(), Math.max(20, Math.min(500, timeoutMs / 4)));
+    const period = probeAfterMs > 0 ? Math.min(timeoutMs / 4, probeAfterMs / 2) : timeoutMs / 4;
+    this.timer = setInterval(() => this.tick(), Math.max(20, Math.min(500, period)));
     this.timer.unref();
   }
 
@@ -45,8 +61,9 @@ export class Requester {
   request(subject: string, data: Uint8Array, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new RequestError('requester closed', 'closed'));
     const id = this.nextId++;
+    const now = Date.now();
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.pending.set(id, { resolve, reject, deadline: now + timeoutMs, subject, sentAt: now });
       try {
         this.nc.publish(subject, data, { reply: `${this.inbox}.${id}` });
       } catch (err) {
@@ -71,14 +88,36 @@ export class Requester {
     else p.resolve(msg.data);
   }
 
-  private expire(): void {
+  private tick(): void {
     const now = Date.now();
+    let stale: Set<string> | null = null;
     for (const [id, p] of this.pending) {
       // Mixed timeouts are possible, so check every entry (the map is small and this runs rarely).
-      if (p.deadline > now) continue;
-      this.pending.delete(id);
-      p.reject(new RequestError('request timed out', 'timeout'));
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(new RequestError('request timed out', 'timeout'));
+      } else if (this.probeAfterMs > 0 && now - p.sentAt >= this.probeAfterMs && now - (this.probed.get(p.subject) ?? 0) >= this.probeAfterMs) {
+        (stale ??= new Set()).add(p.subject);
+      }
     }
+    if (stale !== null) for (const subject of stale) this.probe(subject, now);
+  }
+
+  /** Asks NATS whether anyone still listens on `subject` (see the header). */
+  private probe(subject: string, now: number): void {
+    this.probed.set(subject, now);
+    const probeId = this.nextId;
+    this.request(subject, EMPTY, this.probeAfterMs).then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof RequestError) || err.kind !== 'no-responders') return;
+        for (const [id, p] of this.pending) {
+          if (p.subject !== subject || id > probeId) continue;
+          this.pending.delete(id);
+          p.reject(new RequestError('no responders (the responder went away)', 'no-responders'));
+        }
+      },
+    );
   }
 
   private failAll(err: Error): void {
@@ -91,6 +130,7 @@ export class Requester {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.probed.clear();
     this.sub.unsubscribe();
     this.failAll(new RequestError('requester closed', 'closed'));
   }

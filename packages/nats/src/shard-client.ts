@@ -35,6 +35,12 @@ export interface ShardClientOptions {
   /** Per-request timeout (default 5000 ms). */
   timeoutMs?: number;
   /**
+   * A shard whose requests have waited this long is probed; when nobody serves it any more (it
+   * was killed) its pending requests fail at once instead of at the timeout (default 1000 ms;
+   * 0: never probe). See Requester.
+   */
+  probeAfterMs?: number;
+  /**
    * The connection's state (NatsConnectionMonitor). While it says disconnected, requests and
    * direct publishes fail at once with a temporary error instead of waiting in nats.js's
    * reconnect buffer, where they would be sent late (after their caller gave up) or not at all.
@@ -53,7 +59,7 @@ export class ShardRouter {
     if (!Number.isInteger(opts.shards) || opts.shards < 1) throw new RangeError(`invalid shard count ${opts.shards}`);
     this.shards = opts.shards;
     this.subjects = opts.subjects ?? new Subjects();
-    this.requester = new Requester(nc, opts.timeoutMs ?? 5000);
+    this.requester = new Requester(nc, opts.timeoutMs ?? 5000, opts.probeAfterMs ?? 1000);
     this.connection = opts.connection;
   }
 

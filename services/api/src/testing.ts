@@ -1,10 +1,13 @@
 // @rotor/api/testing: a fake OTLP/HTTP collector for tests — a node:http server on 127.0.0.1:0
-// that accepts JSON ExportTraceServiceRequests at /v1/traces and keeps the spans it received,
-// each with its resource's attributes flattened to plain values.
+// that accepts ExportTraceServiceRequests at /v1/traces, as protobuf (application/x-protobuf,
+// decoded by protobufjs from our schema text, independently of the exporter's encoder) or JSON
+// (application/json), and keeps the spans it received, each with its resource's attributes
+// flattened to plain values. Any other content type gets 415, a malformed body 400.
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { decodeTraceRequestProtobuf } from './testing-otlp-schema.ts';
 
 export type PlainValue = string | number | boolean | PlainValue[] | null;
 
@@ -20,6 +23,11 @@ export interface ReceivedSpan {
   scope: string;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
+  flags: number;
+  traceState: string | undefined;
+  events: Array<{ name: string; attributes: Record<string, PlainValue> }>;
+  /** Which encoding the span arrived in. */
+  format: 'protobuf' | 'json';
 }
 
 export interface FakeCollector {
@@ -27,7 +35,7 @@ export interface FakeCollector {
   readonly endpoint: string;
   readonly spans: ReceivedSpan[];
   /** Export requests received (any path), with their headers. */
-  readonly requests: Array<{ path: string; headers: IncomingHttpHeaders }>;
+  readonly requests: Array<{ path: string; headers: IncomingHttpHeaders; format: 'protobuf' | 'json' | null }>;
   close(): Promise<void>;
 }
 
@@ -56,6 +64,9 @@ interface JsonSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
+  flags?: number;
+  events?: Array<{ name?: string; attributes?: JsonKeyValue[] }>;
   name: string;
   kind: number;
   attributes?: JsonKeyValue[];
@@ -76,14 +87,22 @@ export async function startFakeCollector(options: { status?: number } = {}): Pro
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ path: req.url ?? '', headers: req.headers });
-      if (req.method !== 'POST' || req.url !== '/v1/traces' || req.headers['content-type'] !== 'application/json') {
-        res.writeHead(400).end();
+      const contentType = req.headers['content-type'];
+      const format = contentType === 'application/x-protobuf' ? 'protobuf' : contentType === 'application/json' ? 'json' : null;
+      requests.push({ path: req.url ?? '', headers: req.headers, format });
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      if (format === null) {
+        res.writeHead(415).end();
         return;
       }
       let body: JsonRequest;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JsonRequest;
+        const bytes = Buffer.concat(chunks);
+        // The protobuf body is decoded into the OTLP/JSON shape, so one walk below serves both.
+        body = (format === 'protobuf' ? decodeTraceRequestProtobuf(bytes) : JSON.parse(bytes.toString('utf8'))) as JsonRequest;
       } catch (err) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err));
         return;
@@ -104,11 +123,17 @@ export async function startFakeCollector(options: { status?: number } = {}): Pro
               scope: ss.scope?.name ?? '',
               startTimeUnixNano: s.startTimeUnixNano,
               endTimeUnixNano: s.endTimeUnixNano,
+              flags: s.flags ?? 0,
+              traceState: s.traceState,
+              events: (s.events ?? []).map((e) => ({ name: e.name ?? '', attributes: attrs(e.attributes) })),
+              format,
             });
           }
         }
       }
-      res.writeHead(options.status ?? 200, { 'content-type': 'application/json' }).end('{}');
+      // An empty ExportTraceServiceResponse in the request's encoding (full success).
+      if (format === 'protobuf') res.writeHead(options.status ?? 200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(options.status ?? 200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve, reject) => {

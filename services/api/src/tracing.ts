@@ -1,6 +1,6 @@
 // Server API tracing (Centrifugo's `opentelemetry.enabled` + `opentelemetry.api`): when both are
 // true, startTracing registers a tracer provider that exports every API call's span over
-// OTLP/HTTP JSON, configured by the standard OTEL_* environment variables (otel/settings.ts).
+// OTLP/HTTP (protobuf by default, or JSON), configured by the standard OTEL_* environment variables (otel/settings.ts).
 // When either is false nothing is registered and the exporter code is never even loaded (the
 // dynamic import below), and ApiService skips span creation altogether.
 import type { Logger, RotorConfig } from '@rotor/core';

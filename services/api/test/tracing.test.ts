@@ -165,111 +165,149 @@ function byName(spans: readonly ReceivedSpan[], name: string): ReceivedSpan[] {
   return spans.filter((s) => s.name === name);
 }
 
-test('enabled: HTTP and gRPC calls arrive at the OTLP collector as spans with the caller\'s trace as parent', async (t) => {
+// Each protocol setting → the encoding expected at the collector. Unset means the spec's default.
+const PROTOCOLS: Array<{ env: Record<string, string>; format: 'protobuf' | 'json'; contentType: string; label: string }> = [
+  { env: {}, format: 'protobuf', contentType: 'application/x-protobuf', label: 'default http/protobuf' },
+  { env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, format: 'json', contentType: 'application/json', label: 'http/json' },
+];
+
+for (const proto of PROTOCOLS) {
+  test(`enabled (${proto.label}): HTTP and gRPC calls arrive at the OTLP collector as spans with the caller's trace as parent`, async (t) => {
+    const collector = await startFakeCollector();
+    t.after(() => collector.close());
+    const r = await startRole(TRACED, {
+      ...proto.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=sekret%20value',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+    });
+    let closed = false;
+    t.after(async () => {
+      if (!closed) await r.close();
+    });
+    const base = `http://127.0.0.1:${r.role.httpPort}/api`;
+
+    const ok = await post(`${base}/publish`, '{"channel":"news","data":{"n":1}}', { 'X-API-Key': KEY, traceparent: TRACEPARENT, tracestate: 'vendor=x' });
+    assert.equal(ok.status, 200);
+    const failed = await post(`${base}/publish`, '{"channel":"nope:x","data":{}}', { 'X-API-Key': KEY });
+    assert.match(failed.body, /"code":102/);
+    const batch = await post(`${base}/batch`, '{"commands":[{"info":{}},{"history":{"channel":"nohist:a"}}]}', { 'X-API-Key': KEY, traceparent: TRACEPARENT });
+    assert.equal(batch.status, 200);
+    const grpcClient = new GrpcTestClient(r.role.grpcPort ?? 0);
+    try {
+      await grpcClient.call('Publish', { channel: 'news', data: Buffer.from('{}') }, { authorization: `apikey ${GRPC_KEY}`, traceparent: `00-${GRPC_TRACE_ID}-b7ad6b7169203331-01` });
+    } finally {
+      grpcClient.close();
+    }
+
+    await waitFor(() => collector.spans.length >= 6, { what: '6 spans at the collector', timeoutMs: 10_000 });
+    const spans = collector.spans;
+    assert.equal(spans.length, 6, spans.map((s) => s.name).join());
+
+    const publishes = byName(spans, 'rotor.api/publish');
+    const httpPublish = publishes.find((s) => s.attributes['rotor.api.protocol'] === 'http' && s.attributes['rotor.channel'] === 'news');
+    const failedPublish = publishes.find((s) => s.attributes['rotor.channel'] === 'nope:x');
+    const grpcPublish = publishes.find((s) => s.attributes['rotor.api.protocol'] === 'grpc');
+    assert.ok(httpPublish && failedPublish && grpcPublish);
+    // The HTTP publish continues the caller's trace.
+    assert.equal(httpPublish.traceId, TRACE_ID);
+    assert.equal(httpPublish.parentSpanId, PARENT_SPAN);
+    assert.equal(httpPublish.kind, 2, 'SERVER');
+    assert.equal(httpPublish.traceState, 'vendor=x', 'the caller\'s tracestate is kept');
+    assert.equal(httpPublish.flags, 1, 'sampled');
+    assert.deepEqual(
+      { method: httpPublish.attributes['rpc.method'], protocol: httpPublish.attributes['rotor.api.protocol'], channel: httpPublish.attributes['rotor.channel'] },
+      { method: 'publish', protocol: 'http', channel: 'news' },
+    );
+    assert.equal(httpPublish.status.code, 0);
+    assert.equal(httpPublish.attributes['rotor.api.error_code'], undefined);
+    assert.ok(BigInt(httpPublish.endTimeUnixNano) >= BigInt(httpPublish.startTimeUnixNano));
+    assert.ok(Math.abs(Number(BigInt(httpPublish.startTimeUnixNano) / 1_000_000n) - Date.now()) < 60_000, 'start time is epoch nanoseconds');
+    // Without traceparent: a new trace; the error is the span's status and attribute.
+    assert.notEqual(failedPublish.traceId, TRACE_ID);
+    assert.equal(failedPublish.parentSpanId, undefined);
+    assert.equal(failedPublish.status.code, 2, 'ERROR');
+    assert.match(failedPublish.status.message ?? '', /unknown channel/);
+    assert.equal(failedPublish.attributes['rotor.api.error_code'], 102);
+    // gRPC metadata carries the trace too.
+    assert.equal(grpcPublish.traceId, GRPC_TRACE_ID);
+    assert.equal(grpcPublish.parentSpanId, 'b7ad6b7169203331');
+    assert.equal(grpcPublish.attributes['rotor.api.protocol'], 'grpc');
+    // Batch commands are children of the batch span, which is a child of the caller's span.
+    const [batchSpan] = byName(spans, 'rotor.api/batch');
+    const [info] = byName(spans, 'rotor.api/info');
+    const [history] = byName(spans, 'rotor.api/history');
+    assert.ok(batchSpan && info && history);
+    assert.equal(batchSpan.parentSpanId, PARENT_SPAN);
+    for (const child of [info, history]) {
+      assert.equal(child.traceId, TRACE_ID);
+      assert.equal(child.parentSpanId, batchSpan.spanId);
+      assert.equal(child.kind, 1, 'INTERNAL');
+    }
+    assert.equal(history.attributes['rotor.api.error_code'], 108);
+    assert.equal(history.attributes['rotor.channel'], 'nohist:a');
+    // Resource and scope.
+    assert.deepEqual(
+      {
+        service: httpPublish.resource['service.name'],
+        role: httpPublish.resource['rotor.role'],
+        node: httpPublish.resource['rotor.node'],
+        instance: httpPublish.resource['service.instance.id'],
+      },
+      { service: 'rotor-api', role: 'api', node: 'test-node', instance: 'node-uid-1' },
+    );
+    assert.equal(httpPublish.scope, '@rotor/api');
+    // OTEL_EXPORTER_OTLP_HEADERS went with the export, and appears in no log line.
+    assert.ok(collector.requests.every((q) => q.headers['x-collector-token'] === 'sekret value'));
+    assert.ok(!JSON.stringify(r.logs).includes('sekret'));
+
+    // The body was in the configured encoding, and the role said which one it uses.
+    assert.ok(collector.requests.length > 0 && collector.requests.every((q) => q.format === proto.format && q.headers['content-type'] === proto.contentType));
+    assert.ok(spans.every((s) => s.format === proto.format));
+    const enabled = r.logs.find((l) => l['msg'] === 'tracing enabled');
+    assert.equal(enabled?.['protocol'], proto.format === 'protobuf' ? 'http/protobuf' : 'http/json');
+
+    // close() unregisters the provider: spans are no-ops again.
+    await r.close();
+    closed = true;
+    assert.equal(trace.getTracer('probe').startSpan('probe').isRecording(), false);
+  });
+
+  test(`spans still queued when the role closes are flushed by close() (${proto.label})`, async (t) => {
+    const collector = await startFakeCollector();
+    t.after(() => collector.close());
+    // A schedule delay far beyond the test: only the flush at close can deliver the span.
+    const r = await startRole(TRACED, { ...proto.env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.endpoint}/v1/traces`, OTEL_BSP_SCHEDULE_DELAY: '600000', OTEL_SERVICE_NAME: 'my-api' });
+    try {
+      const res = await post(`http://127.0.0.1:${r.role.httpPort}/api/info`, '{}', { 'X-API-Key': KEY });
+      assert.equal(res.status, 200);
+      assert.equal(collector.spans.length, 0);
+    } finally {
+      await r.close();
+    }
+    assert.deepEqual(collector.spans.map((s) => [s.name, s.resource['service.name'], s.format]), [['rotor.api/info', 'my-api', proto.format]]);
+  });
+}
+
+test('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc: a warning naming the variable, and spans still arrive as http/protobuf', async (t) => {
   const collector = await startFakeCollector();
   t.after(() => collector.close());
   const r = await startRole(TRACED, {
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-    OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=sekret%20value',
-    OTEL_BSP_SCHEDULE_DELAY: '20',
+    OTEL_BSP_SCHEDULE_DELAY: '600000',
   });
-  let closed = false;
-  t.after(async () => {
-    if (!closed) await r.close();
-  });
-  const base = `http://127.0.0.1:${r.role.httpPort}/api`;
-
-  const ok = await post(`${base}/publish`, '{"channel":"news","data":{"n":1}}', { 'X-API-Key': KEY, traceparent: TRACEPARENT, tracestate: 'vendor=x' });
-  assert.equal(ok.status, 200);
-  const failed = await post(`${base}/publish`, '{"channel":"nope:x","data":{}}', { 'X-API-Key': KEY });
-  assert.match(failed.body, /"code":102/);
-  const batch = await post(`${base}/batch`, '{"commands":[{"info":{}},{"history":{"channel":"nohist:a"}}]}', { 'X-API-Key': KEY, traceparent: TRACEPARENT });
-  assert.equal(batch.status, 200);
-  const grpcClient = new GrpcTestClient(r.role.grpcPort ?? 0);
   try {
-    await grpcClient.call('Publish', { channel: 'news', data: Buffer.from('{}') }, { authorization: `apikey ${GRPC_KEY}`, traceparent: `00-${GRPC_TRACE_ID}-b7ad6b7169203331-01` });
-  } finally {
-    grpcClient.close();
-  }
-
-  await waitFor(() => collector.spans.length >= 6, { what: '6 spans at the collector', timeoutMs: 10_000 });
-  const spans = collector.spans;
-  assert.equal(spans.length, 6, spans.map((s) => s.name).join());
-
-  const publishes = byName(spans, 'rotor.api/publish');
-  const httpPublish = publishes.find((s) => s.attributes['rotor.api.protocol'] === 'http' && s.attributes['rotor.channel'] === 'news');
-  const failedPublish = publishes.find((s) => s.attributes['rotor.channel'] === 'nope:x');
-  const grpcPublish = publishes.find((s) => s.attributes['rotor.api.protocol'] === 'grpc');
-  assert.ok(httpPublish && failedPublish && grpcPublish);
-  // The HTTP publish continues the caller's trace.
-  assert.equal(httpPublish.traceId, TRACE_ID);
-  assert.equal(httpPublish.parentSpanId, PARENT_SPAN);
-  assert.equal(httpPublish.kind, 2, 'SERVER');
-  assert.deepEqual(
-    { method: httpPublish.attributes['rpc.method'], protocol: httpPublish.attributes['rotor.api.protocol'], channel: httpPublish.attributes['rotor.channel'] },
-    { method: 'publish', protocol: 'http', channel: 'news' },
-  );
-  assert.equal(httpPublish.status.code, 0);
-  assert.equal(httpPublish.attributes['rotor.api.error_code'], undefined);
-  assert.ok(BigInt(httpPublish.endTimeUnixNano) >= BigInt(httpPublish.startTimeUnixNano));
-  assert.ok(Math.abs(Number(BigInt(httpPublish.startTimeUnixNano) / 1_000_000n) - Date.now()) < 60_000, 'start time is epoch nanoseconds');
-  // Without traceparent: a new trace; the error is the span's status and attribute.
-  assert.notEqual(failedPublish.traceId, TRACE_ID);
-  assert.equal(failedPublish.parentSpanId, undefined);
-  assert.equal(failedPublish.status.code, 2, 'ERROR');
-  assert.match(failedPublish.status.message ?? '', /unknown channel/);
-  assert.equal(failedPublish.attributes['rotor.api.error_code'], 102);
-  // gRPC metadata carries the trace too.
-  assert.equal(grpcPublish.traceId, GRPC_TRACE_ID);
-  assert.equal(grpcPublish.parentSpanId, 'b7ad6b7169203331');
-  assert.equal(grpcPublish.attributes['rotor.api.protocol'], 'grpc');
-  // Batch commands are children of the batch span, which is a child of the caller's span.
-  const [batchSpan] = byName(spans, 'rotor.api/batch');
-  const [info] = byName(spans, 'rotor.api/info');
-  const [history] = byName(spans, 'rotor.api/history');
-  assert.ok(batchSpan && info && history);
-  assert.equal(batchSpan.parentSpanId, PARENT_SPAN);
-  for (const child of [info, history]) {
-    assert.equal(child.traceId, TRACE_ID);
-    assert.equal(child.parentSpanId, batchSpan.spanId);
-    assert.equal(child.kind, 1, 'INTERNAL');
-  }
-  assert.equal(history.attributes['rotor.api.error_code'], 108);
-  assert.equal(history.attributes['rotor.channel'], 'nohist:a');
-  // Resource and scope.
-  assert.deepEqual(
-    {
-      service: httpPublish.resource['service.name'],
-      role: httpPublish.resource['rotor.role'],
-      node: httpPublish.resource['rotor.node'],
-      instance: httpPublish.resource['service.instance.id'],
-    },
-    { service: 'rotor-api', role: 'api', node: 'test-node', instance: 'node-uid-1' },
-  );
-  assert.equal(httpPublish.scope, '@rotor/api');
-  // OTEL_EXPORTER_OTLP_HEADERS went with the export, and appears in no log line.
-  assert.ok(collector.requests.every((q) => q.headers['x-collector-token'] === 'sekret value'));
-  assert.ok(!JSON.stringify(r.logs).includes('sekret'));
-
-  // close() unregisters the provider: spans are no-ops again.
-  await r.close();
-  closed = true;
-  assert.equal(trace.getTracer('probe').startSpan('probe').isRecording(), false);
-});
-
-test('spans still queued when the role closes are flushed by close()', async (t) => {
-  const collector = await startFakeCollector();
-  t.after(() => collector.close());
-  // A schedule delay far beyond the test: only the flush at close can deliver the span.
-  const r = await startRole(TRACED, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.endpoint}/v1/traces`, OTEL_BSP_SCHEDULE_DELAY: '600000', OTEL_SERVICE_NAME: 'my-api' });
-  try {
+    const warnings = r.logs.filter((l) => l['level'] === 'warn' && String(l['msg']).startsWith('tracing:'));
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(String(warnings[0]!['msg']), /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: grpc is not supported; spans are sent as http\/protobuf/);
     const res = await post(`http://127.0.0.1:${r.role.httpPort}/api/info`, '{}', { 'X-API-Key': KEY });
     assert.equal(res.status, 200);
-    assert.equal(collector.spans.length, 0);
   } finally {
     await r.close();
   }
-  assert.deepEqual(collector.spans.map((s) => [s.name, s.resource['service.name']]), [['rotor.api/info', 'my-api']]);
+  assert.deepEqual(collector.spans.map((s) => [s.name, s.format]), [['rotor.api/info', 'protobuf']]);
 });
 
 test('disabled (opentelemetry.api false): no provider registered, nothing exported, traceparent ignored', async (t) => {

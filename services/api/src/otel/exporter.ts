@@ -1,16 +1,21 @@
-// OTLP/HTTP JSON trace exporter: one POST per batch. It never throws and never rejects: a
+// OTLP/HTTP trace exporter (http/protobuf or http/json bodies): one POST per batch. It never throws and never rejects: a
 // collector that is down, slow or refusing costs the dropped batch and, at most once per
 // FAILURE_LOG_INTERVAL_MS, one warning line (endpoint without credentials, the reason, how many
 // spans were lost since the last line). Header values are never logged.
 import type { AttributeValue } from '@opentelemetry/api';
 import type { Logger } from '@rotor/core';
+import { Writer } from '@rotor/proto';
 import { encodeTraceRequest } from './otlp-json.ts';
+import { encodeTraceRequestProtobuf } from './otlp-proto.ts';
 import { loggableUrl } from './settings.ts';
+import type { OtlpProtocol } from './settings.ts';
 import type { FinishedSpan } from './tracer.ts';
 
 export const FAILURE_LOG_INTERVAL_MS = 60_000;
 
 export interface ExporterOptions {
+  /** Body encoding; default http/protobuf (Content-Type application/x-protobuf). */
+  protocol?: OtlpProtocol;
   url: string;
   headers: Readonly<Record<string, string>>;
   timeoutMs: number;
@@ -41,7 +46,10 @@ function reason(err: unknown, url: string, loggable: string): string {
   return text.split(url).join(loggable).slice(0, 200);
 }
 
-export class OtlpHttpJsonExporter implements SpanExporter {
+export class OtlpHttpExporter implements SpanExporter {
+  readonly #protocol: OtlpProtocol;
+  /** Reused between exports; encoding is synchronous, and the body is a copy. */
+  readonly #writer: Writer | null;
   readonly #url: string;
   readonly #loggable: string;
   readonly #headers: Record<string, string>;
@@ -55,9 +63,11 @@ export class OtlpHttpJsonExporter implements SpanExporter {
   #failuresSinceLog = 0;
 
   constructor(o: ExporterOptions) {
+    this.#protocol = o.protocol ?? 'http/protobuf';
+    this.#writer = this.#protocol === 'http/protobuf' ? new Writer() : null;
     this.#url = o.url;
     this.#loggable = loggableUrl(o.url);
-    this.#headers = { ...o.headers, 'content-type': 'application/json' };
+    this.#headers = { ...o.headers, 'content-type': this.#protocol === 'http/protobuf' ? 'application/x-protobuf' : 'application/json' };
     this.#timeoutMs = o.timeoutMs;
     this.#resource = o.resource;
     this.#log = o.log;
@@ -67,7 +77,7 @@ export class OtlpHttpJsonExporter implements SpanExporter {
   async export(spans: readonly FinishedSpan[]): Promise<boolean> {
     if (spans.length === 0) return true;
     try {
-      const body = encodeTraceRequest(this.#resource, spans);
+      const body = this.#writer !== null ? encodeTraceRequestProtobuf(this.#resource, spans, this.#writer) : encodeTraceRequest(this.#resource, spans);
       const res = await fetch(this.#url, { method: 'POST', headers: this.#headers, body, signal: AbortSignal.timeout(this.#timeoutMs) });
       // The body (an ExportTraceServiceResponse, maybe a partial success) is not needed; read it
       // so that the keep-alive connection is reusable.

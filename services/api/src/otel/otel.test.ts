@@ -7,10 +7,10 @@ import type { Context, SpanContext } from '@opentelemetry/api';
 import { createLogger } from '@rotor/core';
 import { deadEndpoint } from '../testing.ts';
 import { BatchSpanProcessor } from './batch.ts';
-import { FAILURE_LOG_INTERVAL_MS, OtlpHttpJsonExporter } from './exporter.ts';
+import { FAILURE_LOG_INTERVAL_MS, OtlpHttpExporter } from './exporter.ts';
 import type { SpanExporter } from './exporter.ts';
 import { encodeTraceRequest, nanos } from './otlp-json.ts';
-import { DEFAULT_TRACES_URL, loggableUrl, otlpSettingsFromEnv } from './settings.ts';
+import { DEFAULT_PROTOCOL, DEFAULT_TRACES_URL, loggableUrl, otlpSettingsFromEnv } from './settings.ts';
 import { RotorTracerProvider } from './tracer.ts';
 import type { FinishedSpan } from './tracer.ts';
 import { parseTraceparent } from './w3c.ts';
@@ -41,6 +41,7 @@ test('traceparent: valid versions parse; malformed, zero ids and version ff are 
 test('settings: endpoint precedence, headers, service name, protocol and bad values', () => {
   const d = otlpSettingsFromEnv({}, 'rotor');
   assert.equal(d.url, DEFAULT_TRACES_URL);
+  assert.equal(d.protocol, 'http/protobuf');
   assert.equal(d.serviceName, 'rotor');
   assert.deepEqual(d.warnings, []);
   assert.deepEqual(d.batch, { scheduleDelayMs: 5000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30000 });
@@ -72,10 +73,34 @@ test('settings: endpoint precedence, headers, service name, protocol and bad val
   assert.equal(s.batch.maxExportBatchSize, 10, 'capped by the queue size');
   assert.equal(s.batch.scheduleDelayMs, 5000);
   assert.deepEqual(s.sampler, { root: 'traceidratio', ratio: 0.25, parentBased: false });
-  assert.equal(s.warnings.length, 3, s.warnings.join('\n'));
+  assert.equal(s.protocol, 'http/protobuf');
+  assert.equal(s.warnings.length, 2, s.warnings.join('\n'));
   assert.ok(!s.warnings.join().includes('s3cret'));
   assert.equal(otlpSettingsFromEnv({ OTEL_SERVICE_NAME: 'svc', OTEL_RESOURCE_ATTRIBUTES: 'service.name=a' }, 'rotor').serviceName, 'svc');
   assert.equal(loggableUrl('https://c:1/v1/traces?token=x'), 'https://c:1/v1/traces');
+});
+
+test('settings: OTLP protocol — http/protobuf by default, http/json on request, the traces variable wins, grpc and unknown values warn and fall back', () => {
+  assert.equal(DEFAULT_PROTOCOL, 'http/protobuf');
+  const pick = (env: Record<string, string>): { protocol: string; warnings: readonly string[] } => {
+    const s = otlpSettingsFromEnv(env, 'x');
+    return { protocol: s.protocol, warnings: s.warnings };
+  };
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), { protocol: 'http/json', warnings: [] });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' http/json ' }), { protocol: 'http/json', warnings: [] });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }), { protocol: 'http/protobuf', warnings: [] });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '' }), { protocol: 'http/protobuf', warnings: [] }, 'empty = unset');
+  const grpc = pick({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+  assert.equal(grpc.protocol, 'http/protobuf');
+  assert.deepEqual(grpc.warnings, ['OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported; spans are sent as http/protobuf (OTLP/HTTP, collector port 4318 by default)']);
+  const tracesGrpc = pick({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' });
+  assert.equal(tracesGrpc.protocol, 'http/protobuf');
+  assert.match(tracesGrpc.warnings[0] ?? '', /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: grpc is not supported/);
+  const odd = pick({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON-secret' });
+  assert.equal(odd.protocol, 'http/protobuf');
+  assert.equal(odd.warnings.length, 1);
+  assert.match(odd.warnings[0]!, /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is not one of http\/protobuf, http\/json, grpc/);
+  assert.ok(!odd.warnings[0]!.includes('secret'), 'the value is not echoed');
 });
 
 function recordSpans(): { spans: FinishedSpan[]; provider: RotorTracerProvider } {
@@ -114,6 +139,8 @@ test('OTLP JSON: ids as hex, times as nanosecond strings, kinds shifted by one, 
   assert.equal((s['events'] as Array<{ name: string }>)[0]!.name, 'exception');
   assert.equal(nanos(1700000000123.5), '1700000000123500000');
   assert.equal(nanos(5), '5000000');
+  assert.equal(nanos(0.5), '500000', 'no leading zeros below 1 ms');
+  assert.equal(nanos(0), '0');
 });
 
 test('sampling: a parent that is not sampled makes a non-recording child; always_off records nothing', () => {
@@ -163,7 +190,7 @@ test('exporter: a reset connection resolves false and is logged once per interva
   const url = `${dead.endpoint}/v1/traces`;
   const lines: Array<Record<string, unknown>> = [];
   let now = 1_000_000;
-  const exporter = new OtlpHttpJsonExporter({
+  const exporter = new OtlpHttpExporter({
     url,
     headers: { authorization: 'Bearer hush-hush' },
     timeoutMs: 5_000,

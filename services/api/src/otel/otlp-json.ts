@@ -39,7 +39,7 @@ export function keyValues(attributes: Readonly<Record<string, AttributeValue>>):
 export function nanos(ms: number): string {
   const whole = Math.floor(ms);
   const sub = Math.min(999_999, Math.round((ms - whole) * 1e6));
-  return `${whole}${String(sub).padStart(6, '0')}`;
+  return whole === 0 ? String(sub) : `${whole}${String(sub).padStart(6, '0')}`;
 }
 
 function event(e: SpanEvent): object {
@@ -47,7 +47,12 @@ function event(e: SpanEvent): object {
 }
 
 function link(l: Link): object {
-  const out: Record<string, unknown> = { traceId: l.context.traceId, spanId: l.context.spanId, attributes: keyValues((l.attributes ?? {}) as Record<string, AttributeValue>) };
+  const out: Record<string, unknown> = {
+    traceId: l.context.traceId,
+    spanId: l.context.spanId,
+    attributes: keyValues((l.attributes ?? {}) as Record<string, AttributeValue>),
+    flags: l.context.traceFlags & 0xff,
+  };
   const ts = l.context.traceState?.serialize();
   if (ts) out['traceState'] = ts;
   return out;

@@ -1,12 +1,12 @@
 // Assembles and registers the tracing pipeline: RotorTracerProvider → BatchSpanProcessor →
-// OtlpHttpJsonExporter, configured from the OTEL_* environment. Imported dynamically by
+// OtlpHttpExporter (http/protobuf or http/json), configured from the OTEL_* environment. Imported dynamically by
 // tracing.ts, only when tracing is enabled.
 import { hostname } from 'node:os';
 import { trace } from '@opentelemetry/api';
 import type { AttributeValue } from '@opentelemetry/api';
 import { silentLogger } from '@rotor/core';
 import { BatchSpanProcessor } from './batch.ts';
-import { OtlpHttpJsonExporter } from './exporter.ts';
+import { OtlpHttpExporter } from './exporter.ts';
 import { loggableUrl, otlpSettingsFromEnv } from './settings.ts';
 import { RotorTracerProvider } from './tracer.ts';
 import type { Tracing, TracingOptions } from '../tracing.ts';
@@ -29,7 +29,8 @@ export function installTracing(opts: TracingOptions & { env: NonNullable<Tracing
   if (opts.instanceId !== undefined && settings.resourceAttributes['service.instance.id'] === undefined) resource['service.instance.id'] = opts.instanceId;
   if (opts.version !== undefined && settings.resourceAttributes['service.version'] === undefined) resource['service.version'] = opts.version;
 
-  const exporter = new OtlpHttpJsonExporter({
+  const exporter = new OtlpHttpExporter({
+    protocol: settings.protocol,
     url: settings.url,
     headers: settings.headers,
     timeoutMs: settings.timeoutMs,
@@ -42,7 +43,7 @@ export function installTracing(opts: TracingOptions & { env: NonNullable<Tracing
     log?.warn('tracing: a tracer provider is already registered in this process; OTLP export not installed');
     return null;
   }
-  log?.info('tracing enabled', { endpoint: loggableUrl(settings.url), serviceName: settings.serviceName, protocol: 'http/json' });
+  log?.info('tracing enabled', { endpoint: loggableUrl(settings.url), serviceName: settings.serviceName, protocol: settings.protocol });
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,5 +1,5 @@
 // The exporter's settings from the standard OpenTelemetry environment variables, as Centrifugo
-// reads them (it has no config keys for the exporter either). Only what an OTLP/HTTP JSON trace
+// reads them (it has no config keys for the exporter either). Only what an OTLP/HTTP trace
 // exporter needs is read; values are never echoed in warnings (headers carry credentials).
 //
 //   OTEL_SDK_DISABLED                          "true" → no tracing at all
@@ -10,7 +10,9 @@
 //                                              (default http://localhost:4318/v1/traces)
 //   OTEL_EXPORTER_OTLP_[TRACES_]HEADERS        k=v,k2=v2 sent with every export
 //   OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT        ms per export request (default 10000)
-//   OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL       only http/json is spoken; anything else → a warning
+//   OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL       http/protobuf (default, as in the spec and Centrifugo)
+//                                              or http/json; grpc or anything else → a warning
+//                                              naming the variable, and http/protobuf
 //   OTEL_TRACES_SAMPLER[_ARG]                  always_on, always_off, traceidratio,
 //                                              parentbased_{always_on,always_off,traceidratio}
 //   OTEL_BSP_SCHEDULE_DELAY / _MAX_QUEUE_SIZE / _MAX_EXPORT_BATCH_SIZE / _EXPORT_TIMEOUT
@@ -35,7 +37,11 @@ export interface BatchSettings {
   readonly exportTimeoutMs: number;
 }
 
+/** The OTLP/HTTP body encodings we speak (OTLP over gRPC is not implemented). */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
 export interface OtlpSettings {
+  readonly protocol: OtlpProtocol;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
@@ -48,7 +54,7 @@ export interface OtlpSettings {
 }
 
 export const DEFAULT_TRACES_URL = 'http://localhost:4318/v1/traces';
-const SUPPORTED_PROTOCOL = 'http/json';
+export const DEFAULT_PROTOCOL: OtlpProtocol = 'http/protobuf';
 
 function get(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();
@@ -114,6 +120,19 @@ function tracesUrl(env: Env, warnings: string[]): string {
   return DEFAULT_TRACES_URL;
 }
 
+function protocol(env: Env, warnings: string[]): OtlpProtocol {
+  const name = get(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const value = get(env, name);
+  if (value === undefined || value === 'http/protobuf' || value === 'http/json') return value ?? DEFAULT_PROTOCOL;
+  // The value itself is not echoed (settings values are never logged); grpc is the likely one.
+  warnings.push(
+    value === 'grpc'
+      ? `${name}: grpc is not supported; spans are sent as ${DEFAULT_PROTOCOL} (OTLP/HTTP, collector port 4318 by default)`
+      : `${name} is not one of http/protobuf, http/json, grpc; spans are sent as ${DEFAULT_PROTOCOL}`,
+  );
+  return DEFAULT_PROTOCOL;
+}
+
 function sampler(env: Env, warnings: string[]): SamplerSettings {
   const name = (get(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase();
   const parentBased = name.startsWith('parentbased_');
@@ -133,10 +152,6 @@ function sampler(env: Env, warnings: string[]): SamplerSettings {
 /** Reads the exporter settings; `serviceName` is the default service.name. */
 export function otlpSettingsFromEnv(env: Env, serviceName: string): OtlpSettings {
   const warnings: string[] = [];
-  const protocol = get(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? get(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
-  if (protocol !== undefined && protocol !== SUPPORTED_PROTOCOL) {
-    warnings.push(`OTEL_EXPORTER_OTLP_PROTOCOL: only ${SUPPORTED_PROTOCOL} is supported; spans are sent as OTLP/HTTP JSON`);
-  }
   const headersVar = get(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
   const headers = parseKeyValueList(get(env, headersVar) ?? '', headersVar, warnings);
   const timeoutVar = get(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
@@ -145,6 +160,7 @@ export function otlpSettingsFromEnv(env: Env, serviceName: string): OtlpSettings
   let maxExportBatchSize = posInt(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, warnings);
   if (maxExportBatchSize > maxQueueSize) maxExportBatchSize = maxQueueSize;
   return {
+    protocol: protocol(env, warnings),
     url: tracesUrl(env, warnings),
     headers,
     timeoutMs: posInt(env, timeoutVar, 10_000, warnings),

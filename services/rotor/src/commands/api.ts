@@ -26,7 +26,7 @@ export const api: Command = {
     'HTTP API, /health (ready), /health/live and /metrics on rotor.api_port (default 9000; ROTOR_API_PORT), gRPC on',
     'grpc_api.port (default 10000) when grpc_api.enabled. NATS is rotor.nats.url (ROTOR_NATS_URL).',
     'While NATS is unreachable /health is 503 and calls fail with a temporary error (code 100).',
-    'opentelemetry.enabled + opentelemetry.api: one span per API call, exported over OTLP/HTTP JSON',
+    'opentelemetry.enabled + opentelemetry.api: one span per API call, exported over OTLP/HTTP (protobuf; OTEL_EXPORTER_OTLP_PROTOCOL=http/json for JSON)',
     '(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, … ; default http://localhost:4318/v1/traces).',
     'SIGTERM/SIGINT stop it (exit 0).',
   ].join('\n'),

@@ -116,7 +116,7 @@ export const start: Command = {
     'With no config file and no ROTOR_* configuration variable, Rotor starts an INSECURE development',
     'configuration (anonymous clients allowed) and prints a fresh API key, a curl command and a',
     'sample token. Through pnpm: pnpm start --config config.json',
-    'opentelemetry.enabled + opentelemetry.api: API spans over OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT',
+    'opentelemetry.enabled + opentelemetry.api: API spans over OTLP/HTTP (protobuf, or http/json) to OTEL_EXPORTER_OTLP_ENDPOINT',
     '(default http://localhost:4318), service.name rotor (OTEL_SERVICE_NAME); see README "Observability".',
   ].join('\n'),
   options: {
