@@ -121,3 +121,29 @@ test('an endpoint with credentials in the URL calls the backend with Basic autho
   assert.equal((await stray.call('rpc', '{}', null)).kind, 'result');
   assert.equal(seen[2], `Basic ${Buffer.from('u%zz:p').toString('base64')}`);
 });
+
+test('many calls in flight on one connection share its close signal without a listener-leak warning', async (t) => {
+  const { ProxyState } = await import('./wire.ts');
+  const held: Array<() => void> = [];
+  const calls = 20;
+  const server = createServer((req, res) => {
+    req.resume();
+    held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{}}'));
+    if (held.length === calls) for (const answer of held) answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const state = new ProxyState(null);
+  const p = new HttpProxy('default', cfg(`http://127.0.0.1:${(server.address() as AddressInfo).port}/p`), { proxyCall: () => undefined });
+  const replies = await Promise.all(Array.from({ length: calls }, () => p.call('sub_refresh', '{}', null, state.closed)));
+  assert.ok(replies.every((r) => r.kind === 'result'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+});

@@ -6,6 +6,7 @@
 // (`b64data`, `b64info`, which win when non-empty); with it on, requests carry `b64data`.
 // Embedded JSON values are passed on as their exact source text (rawAt), as Centrifugo passes raw
 // JSON through: no re-serialisation, so 64-bit integers and key order survive.
+import { setMaxListeners } from 'node:events';
 import type { SubscribeOverride } from '@rotor/core';
 import { Format } from '../hub.ts';
 import type { Session } from '../session.ts';
@@ -32,7 +33,14 @@ export class ProxyState {
 
   /** The signal of the connection's end, created on the first proxy call. */
   get closed(): AbortSignal {
-    return (this.closing ??= new AbortController()).signal;
+    let c = this.closing;
+    if (c === null) {
+      c = this.closing = new AbortController();
+      // One listener per call in flight: a command, the connection refresh and a sub_refresh per
+      // subscription (bounded by client.channel_limit), more than Node's default warning level.
+      setMaxListeners(0, c.signal);
+    }
+    return c.signal;
   }
 
   /** The connection closed: abort its proxy calls. */
