@@ -103,6 +103,7 @@ export class GatewayControl implements ControlHandler {
     s.expireAt = cmd.expireAt !== undefined && cmd.expireAt > 0 ? cmd.expireAt * 1000 : 0;
     if (cmd.info !== undefined) s.connInfo = cmd.info;
     this.gw.keepalive.expiryChanged(s);
+    s.refreshed();
   }
 
   nodeInfo(): NodeInfo {

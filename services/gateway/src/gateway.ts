@@ -23,6 +23,8 @@ import { removeSubscription } from './commands/establish.ts';
 import { Emulation } from './emulation/emulation.ts';
 import type { EmulationRelay } from './emulation/emulation.ts';
 import { mountEmulation } from './emulation/routes.ts';
+import { UniTopics } from './emulation/uni.ts';
+import { mountUni } from './emulation/uni-routes.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
 
@@ -107,12 +109,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const emulation = new Emulation(nodeId, config.client.queueMaxSize, opts.emulationRelay ?? null, log);
   const emulatedTopics = emulation.topics;
+  // Unidirectional sockets (uni_websocket, uni_http_stream, uni_sse) get bare pushes: their own
+  // topic table, which unwraps each frame once for all its members.
+  const uniTopics = new UniTopics(config.client.queueMaxSize);
   const sink = {
     publish(topic: string, frame: Uint8Array, isBinary: boolean): void {
       app.publish(topic, frame, isBinary, false);
       // HTTP-streaming and SSE subscribers live in a JavaScript topic table; empty unless such
       // connections are subscribed somewhere, so WebSocket-only fan-out pays one size check.
       if (emulatedTopics.size !== 0) emulatedTopics.publish(topic, frame, isBinary);
+      if (uniTopics.size !== 0) uniTopics.publish(topic, frame, isBinary);
     },
   };
   const hub = new Hub({
@@ -174,6 +180,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   mountWebSocket(uws, app, gw);
   mountEmulation(app, gw, emulation);
+  mountUni(app, gw, uniTopics);
   mountHttp(app, metrics, health, config.prometheus.enabled, config.health.enabled);
   opts.extraRoutes?.(app);
 

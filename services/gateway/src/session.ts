@@ -375,6 +375,12 @@ export class Session {
     this.close(Disconnects.slow);
   }
 
+  /**
+   * The server refreshed the connection (server API refresh, refresh proxy). Nothing to tell a
+   * bidirectional client; unidirectional sessions (emulation/uni.ts) send a refresh push.
+   */
+  refreshed(): void {}
+
   // ---- closing ----------------------------------------------------------------------------
 
   /** Sends what is queued, then closes the WebSocket with the disconnect's code and reason. */

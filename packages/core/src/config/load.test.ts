@@ -136,6 +136,9 @@ const expectedDefaults: RotorConfig = {
   websocket: { messageSizeLimit: 65_536, writeTimeoutMs: 1000, compression: false },
   httpStream: { enabled: false, maxRequestBodySize: 65_536 },
   sse: { enabled: false, maxRequestBodySize: 65_536 },
+  uniWebsocket: { enabled: false, joinPushMessages: false, messageSizeLimit: 65_536 },
+  uniHttpStream: { enabled: false, maxRequestBodySize: 65_536 },
+  uniSse: { enabled: false, maxRequestBodySize: 65_536 },
   emulation: { maxRequestBodySize: 65_536 },
   httpServer: { address: '', port: 8000 },
   httpApi: { key: '', insecure: false, errorMode: '', handlerPrefix: '/api', maxRequestBodySize: 4 * 1024 * 1024 },
@@ -546,6 +549,22 @@ test('emulated transports: http_stream, sse and emulation sections (Centrifugo v
   assert.equal(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0]!, /^sse\.handler_prefix:.*\/connection\/sse/);
   assert.deepEqual(problemsOf(() => loadConfig({ env: { ROTOR_EMULATION_MAX_REQUEST_BODY_SIZE: '0' }, hostname: 'h' })).length, 1);
+});
+
+test('unidirectional transports: uni_websocket, uni_http_stream, uni_sse sections (Centrifugo v6 keys), env too', (t) => {
+  const dir = tempDir(t);
+  const file = writeJson(dir, 'config.json', {
+    uni_websocket: { enabled: true, join_push_messages: true, message_size_limit: 500, disable_disconnect_push: false },
+    uni_http_stream: { enabled: true, max_request_body_size: 1000, handler_prefix: '/connection/uni_http_stream' },
+    uni_sse: { enabled: true, handler_prefix: '/elsewhere' },
+  });
+  const { config, warnings } = loadConfig({ file, env: { ROTOR_UNI_SSE_MAX_REQUEST_BODY_SIZE: '3000' }, hostname: 'h' });
+  assert.deepEqual(config.uniWebsocket, { enabled: true, joinPushMessages: true, messageSizeLimit: 500 });
+  assert.deepEqual(config.uniHttpStream, { enabled: true, maxRequestBodySize: 1000 });
+  assert.deepEqual(config.uniSse, { enabled: true, maxRequestBodySize: 3000 });
+  assert.ok(warnings.some((w) => /^uni_sse\.handler_prefix:.*\/connection\/uni_sse/.test(w)), warnings.join('\n'));
+  assert.ok(!warnings.some((w) => w.startsWith('uni_websocket:') || w.startsWith('uni_http_stream:')), warnings.join('\n'));
+  assert.equal(problemsOf(() => loadConfig({ env: { ROTOR_UNI_HTTP_STREAM_MAX_REQUEST_BODY_SIZE: '0' }, hostname: 'h' })).length, 1);
 });
 
 test('anonymous configs without any verification key are valid', () => {

@@ -230,6 +230,34 @@ export const schema: Readonly<Record<string, Field>> = {
     max_request_body_size: int(64 * KiB, 1),
     handler_prefix: ignored('the SSE endpoint is /connection/sse', (v) => v === '/connection/sse'),
   }),
+  // Unidirectional transports (PROTOCOL.md §6.3): JSON pushes only, clients send nothing after connect.
+  uni_websocket: obj({
+    enabled: bool(),
+    // Several pushes of one write go out as one WebSocket message, joined by '\n'.
+    join_push_messages: bool(),
+    // The connect request when it comes as the first WebSocket message (or cf_connect).
+    message_size_limit: int(64 * KiB, 1),
+    handler_prefix: ignored('the unidirectional WebSocket endpoint is /connection/uni_websocket', (v) => v === '/connection/uni_websocket'),
+    write_timeout: ignored(),
+    compression: ignored(),
+    compression_min_size: ignored(),
+    compression_level: ignored(),
+    read_buffer_size: ignored(),
+    write_buffer_size: ignored(),
+    use_write_buffer_pool: ignored(),
+    disable_closing_handshake: ignored(),
+    disable_disconnect_push: ignored(),
+  }),
+  uni_http_stream: obj({
+    enabled: bool(),
+    max_request_body_size: int(64 * KiB, 1),
+    handler_prefix: ignored('the unidirectional HTTP-streaming endpoint is /connection/uni_http_stream', (v) => v === '/connection/uni_http_stream'),
+  }),
+  uni_sse: obj({
+    enabled: bool(),
+    max_request_body_size: int(64 * KiB, 1),
+    handler_prefix: ignored('the unidirectional SSE endpoint is /connection/uni_sse', (v) => v === '/connection/uni_sse'),
+  }),
   emulation: obj({
     max_request_body_size: int(64 * KiB, 1),
     handler_prefix: ignored('the emulation endpoint is /emulation', (v) => v === '/emulation'),
@@ -312,9 +340,6 @@ export const schema: Readonly<Record<string, Field>> = {
   unified_proxy: ignored('the unified proxy is not supported; use client.proxy, channel.proxy, rpc.proxy and proxies'),
   consumers: ignored(unsupportedSection),
   webtransport: ignored(unsupportedSection),
-  uni_sse: ignored(unsupportedSection),
-  uni_http_stream: ignored(unsupportedSection),
-  uni_websocket: ignored(unsupportedSection),
   uni_grpc: ignored(unsupportedSection),
   admin: ignored(unsupportedSection),
   swagger: ignored(unsupportedSection),

@@ -211,6 +211,16 @@ export interface RotorConfig {
   httpStream: { enabled: boolean; maxRequestBodySize: number };
   /** SSE transport, /connection/sse (PROTOCOL.md §6.2). Off by default. */
   sse: { enabled: boolean; maxRequestBodySize: number };
+  /**
+   * Unidirectional WebSocket, /connection/uni_websocket (PROTOCOL.md §6.3). Off by default.
+   * `joinPushMessages`: pushes written together form one message, joined by '\n'.
+   * `messageSizeLimit`: the largest connect request (first message or cf_connect).
+   */
+  uniWebsocket: { enabled: boolean; joinPushMessages: boolean; messageSizeLimit: number };
+  /** Unidirectional HTTP-streaming, POST /connection/uni_http_stream (§6.3). Off by default. */
+  uniHttpStream: { enabled: boolean; maxRequestBodySize: number };
+  /** Unidirectional SSE, /connection/uni_sse (§6.3). Off by default. */
+  uniSse: { enabled: boolean; maxRequestBodySize: number };
   /** The /emulation endpoint of the emulated transports (served while one of them is on). */
   emulation: { maxRequestBodySize: number };
   httpServer: { address: string; port: number };

@@ -28,7 +28,7 @@ const SSE_OPEN = new Uint8Array([0x0d, 0x0a]);
 const encoder = new TextEncoder();
 
 /** What a handler needs from the request, copied while uWS's HttpRequest is valid. */
-interface RequestInfo {
+export interface RequestInfo {
   /** Headers some proxy forwards (captured only when a proxy is configured). */
   proxyHeaders: Record<string, string> | null;
   origin: string;
@@ -37,7 +37,7 @@ interface RequestInfo {
   query: string;
 }
 
-function requestInfo(req: HttpRequest, captured: readonly string[] | null = null): RequestInfo {
+export function requestInfo(req: HttpRequest, captured: readonly string[] | null = null): RequestInfo {
   return {
     proxyHeaders: captured === null ? null : captureHeaders(req, captured),
     origin: req.getHeader('origin'),
@@ -48,7 +48,7 @@ function requestInfo(req: HttpRequest, captured: readonly string[] | null = null
 }
 
 /** The CORS headers for an allowed Origin (none for a request without one). */
-function writeCors(res: HttpResponse, info: RequestInfo): void {
+export function writeCors(res: HttpResponse, info: RequestInfo): void {
   if (info.origin === '') return;
   res.writeHeader('Access-Control-Allow-Origin', info.origin);
   res.writeHeader('Access-Control-Allow-Credentials', 'true');
@@ -56,7 +56,7 @@ function writeCors(res: HttpResponse, info: RequestInfo): void {
   res.writeHeader('Vary', 'Origin');
 }
 
-function writeStreamHeaders(res: HttpResponse, contentType: string): void {
+export function writeStreamHeaders(res: HttpResponse, contentType: string): void {
   res.writeHeader('Content-Type', contentType);
   res.writeHeader('Cache-Control', 'private, no-cache, no-store, must-revalidate, max-age=0');
   res.writeHeader('Pragma', 'no-cache');
@@ -65,7 +65,7 @@ function writeStreamHeaders(res: HttpResponse, contentType: string): void {
   res.writeHeader('Connection', 'keep-alive');
 }
 
-function plain(res: HttpResponse, info: RequestInfo, status: string, body = ''): void {
+export function plain(res: HttpResponse, info: RequestInfo, status: string, body = ''): void {
   res.cork(() => {
     res.writeStatus(status);
     writeCors(res, info);
@@ -74,7 +74,7 @@ function plain(res: HttpResponse, info: RequestInfo, status: string, body = ''):
 }
 
 /** A request's progress: the body while it arrives, then (streams) the emulated socket. */
-class Pending {
+export class Pending {
   aborted = false;
   socket: EmulatedSocket | null = null;
   private parts: Uint8Array[] | null = [];
@@ -111,7 +111,7 @@ class Pending {
   }
 }
 
-function preflight(allowed: (origin: string) => boolean, methods: string) {
+export function preflight(allowed: (origin: string) => boolean, methods: string) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const info = requestInfo(req);
     if (!allowed(info.origin)) {
@@ -126,7 +126,7 @@ function preflight(allowed: (origin: string) => boolean, methods: string) {
   };
 }
 
-function notAllowed(methods: string) {
+export function notAllowed(methods: string) {
   return (res: HttpResponse): void => {
     res.writeStatus('405 Method Not Allowed').writeHeader('Allow', methods).end();
   };

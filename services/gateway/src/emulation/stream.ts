@@ -229,8 +229,12 @@ export class EmulatedSocket implements SessionSocket {
 }
 
 /** The transport name Centrifugo reports for a session (proxy requests: `transport`). */
-export function transportName(s: Session): 'websocket' | 'http_stream' | 'sse' {
+export function transportName(s: Session): 'websocket' | 'http_stream' | 'sse' | 'uni_websocket' | 'uni_http_stream' | 'uni_sse' {
   const ws = s.ws;
   if (ws instanceof EmulatedSocket) return ws.kind === EmulatedKind.sse ? 'sse' : 'http_stream';
+  // Unidirectional sockets (uni.ts) name themselves; read by property, since importing uni.ts here
+  // would close an import cycle through session.ts.
+  const uni = (ws as { uniTransport?: 'uni_websocket' | 'uni_http_stream' | 'uni_sse' } | null)?.uniTransport;
+  if (uni !== undefined) return uni;
   return 'websocket';
 }

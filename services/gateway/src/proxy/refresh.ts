@@ -70,6 +70,7 @@ export function refreshConnection(s: Session): void {
       s.expireAt = out.r.expireAt;
       if (out.r.info !== undefined) s.connInfo = out.r.info;
       if (out.r.meta !== undefined) state.meta = out.r.meta;
+      s.refreshed();
     }
     gw.keepalive.expiryChanged(s);
   }).catch((err: unknown) => gw.log.error('connection refresh failed', { client: s.client, error: String(err) }));
