@@ -411,6 +411,7 @@ export class Session {
     const gw = this.gw;
     gw.sessions.delete(this);
     gw.keepalive.remove(this);
+    this.proxy?.close();
     if (this.subs !== null) {
       for (const sub of this.subscriptionList()) removeSubscription(this, sub, false);
       this.subs = null;

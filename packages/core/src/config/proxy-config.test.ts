@@ -187,3 +187,12 @@ test('features that stay unsupported are warned about, naming the key', (t) => {
     assert.ok(warnings.some((w) => w.startsWith(`${key}:`)), `missing ${key} in\n${warnings.join('\n')}`);
   }
 });
+
+test('a rejected endpoint is named without the credentials it may carry', (t) => {
+  const got = problems(t, {
+    client: { proxy: { connect: { enabled: true, endpoint: 'ftp://app:s3cret@backend/connect' }, refresh: { enabled: true, endpoint: 'htps//app:s3cret@backend/r' } } },
+  });
+  assert.ok(got.some((p) => p.startsWith('client.proxy.connect.endpoint:') && p.includes('must be an http(s) URL')), got.join('\n'));
+  assert.ok(got.some((p) => p.startsWith('client.proxy.refresh.endpoint:') && p.includes('must be an http(s) URL')), got.join('\n'));
+  assert.ok(!got.some((p) => p.includes('s3cret')), got.join('\n'));
+});

@@ -125,8 +125,13 @@ function checkProxyEndpoint(p: ProxyConfig, path: string, usedBy: string, proble
   if (url !== null && url.protocol === 'grpc:') {
     problems.error(`${path}.endpoint`, 'gRPC proxies are not supported; use an http(s) endpoint');
   } else if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    problems.error(`${path}.endpoint`, `must be an http(s) URL, got ${JSON.stringify(p.endpoint)}`);
+    problems.error(`${path}.endpoint`, `must be an http(s) URL, got ${JSON.stringify(withoutCredentials(p.endpoint))}`);
   }
+}
+
+/** An endpoint as it may be shown: whatever precedes an '@' of the authority is masked. */
+function withoutCredentials(endpoint: string): string {
+  return endpoint.replace(/^([^/@]*\/*)[^/@]*@/, '$1***@');
 }
 
 /** status_to_code_transforms: a real status, exactly one target, a disconnect code that can close a WebSocket. */

@@ -46,6 +46,8 @@ export async function handleConnect(s: Session, id: number, req: ConnectRequest)
       s.disconnect(Disconnects.permissionDenied);
       return;
     }
+    // The server-only meta claim goes to proxies with include_connection_meta (PROTOCOL.md §8).
+    if (v.claims.meta !== undefined && gw.proxies.any) (s.proxy ??= new ProxyState(null)).meta = JSON.stringify(v.claims.meta);
   } else if (gw.proxies.connect !== null) {
     // Authentication order (PROTOCOL.md §4.1): token, then the connect proxy, then anonymous.
     const asked = await proxyConnect(s, gw.proxies.connect, req);

@@ -3,6 +3,7 @@
 import { Disconnects } from '@rotor/core';
 import type { Session } from '../session.ts';
 import type { RefreshRequest } from '../wire-types.ts';
+import { ProxyState } from '../proxy/wire.ts';
 
 export function handleRefresh(s: Session, id: number, req: RefreshRequest): Promise<void> | undefined {
   const token = req.token ?? '';
@@ -28,6 +29,8 @@ export function handleRefresh(s: Session, id: number, req: RefreshRequest): Prom
       return;
     }
     if (v.claims.info !== undefined) s.connInfo = v.claims.info;
+    // A new meta claim replaces the one proxies get (include_connection_meta), as in Centrifugo.
+    if (v.claims.meta !== undefined && s.gw.proxies.any) (s.proxy ??= new ProxyState(null)).meta = JSON.stringify(v.claims.meta);
     s.gw.keepalive.expiryChanged(s);
     s.reply(id, {
       refresh: s.expireAt > 0 ? { expires: true, ttl: Math.max(1, Math.ceil((s.expireAt - now) / 1000)) } : {},

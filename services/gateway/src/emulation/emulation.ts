@@ -33,7 +33,7 @@ export type RouteResult = (typeof RouteResult)[keyof typeof RouteResult];
 
 /** Node ids that may be routed: a subject token (our node ids are UUIDs). */
 const NODE_ID = /^[A-Za-z0-9_-]{1,128}$/;
-/** Longer session ids were never issued (ours are UUIDs). */
+/** Longer session ids (UTF-8 bytes) were never issued (ours are UUIDs). */
 const MAX_SESSION_LENGTH = 128;
 
 export class Emulation {
@@ -83,12 +83,14 @@ export class Emulation {
 
   /** Routes one request to the gateway holding its stream. */
   async route(node: string, session: string, data: Uint8Array): Promise<RouteResult> {
+    // In bytes: the relay's message holds at most 255 of them.
+    const issuable = Buffer.byteLength(session, 'utf8') <= MAX_SESSION_LENGTH;
     if (node === this.nodeId) {
-      if (session.length <= MAX_SESSION_LENGTH) this.deliver(session, data);
+      if (issuable) this.deliver(session, data);
       return RouteResult.delivered;
     }
     if (this.relay === null || !NODE_ID.test(node)) return RouteResult.unknownNode;
-    if (session.length > MAX_SESSION_LENGTH) return RouteResult.delivered;
+    if (!issuable) return RouteResult.delivered;
     const taken = await this.relay.forward(node, session, data);
     if (!taken) this.log.debug('emulation request for an unknown node', () => ({ node }));
     return taken ? RouteResult.delivered : RouteResult.unknownNode;

@@ -39,9 +39,16 @@ function noop(): void {}
 /** A hub/session frame in the framing of an emulated stream (see the header). */
 export function streamBytes(kind: EmulatedKind, format: Format, frame: Uint8Array): Uint8Array {
   if (kind === EmulatedKind.sse) {
+    // A lone CR also ends an SSE line; in a JSON reply it can only be whitespace of a raw payload
+    // (JSON strings escape it), so it is dropped rather than let it cut the event.
     let n = 1;
-    for (let i = 0; i < frame.length; i++) if (frame[i] === 0x0a) n++;
-    const out = new Uint8Array(frame.length - (n - 1) + n * (SSE_PREFIX.length + SSE_SUFFIX.length));
+    let cr = 0;
+    for (let i = 0; i < frame.length; i++) {
+      const b = frame[i];
+      if (b === 0x0a) n++;
+      else if (b === 0x0d) cr++;
+    }
+    const out = new Uint8Array(frame.length - cr - (n - 1) + n * (SSE_PREFIX.length + SSE_SUFFIX.length));
     let o = 0;
     let start = 0;
     for (;;) {
@@ -49,8 +56,12 @@ export function streamBytes(kind: EmulatedKind, format: Format, frame: Uint8Arra
       if (end < 0) end = frame.length;
       out.set(SSE_PREFIX, o);
       o += SSE_PREFIX.length;
-      out.set(frame.subarray(start, end), o);
-      o += end - start;
+      if (cr === 0) {
+        out.set(frame.subarray(start, end), o);
+        o += end - start;
+      } else {
+        for (let i = start; i < end; i++) if (frame[i] !== 0x0d) out[o++] = frame[i]!;
+      }
       out.set(SSE_SUFFIX, o);
       o += SSE_SUFFIX.length;
       if (end >= frame.length) break;

@@ -27,7 +27,7 @@ export async function ask(s: Session, proxy: HttpProxy, type: ProxyType, body: (
     return INTERNAL;
   }
   try {
-    const reply = await proxy.call(type, text, s.proxy?.headers ?? null);
+    const reply = await proxy.call(type, text, s.proxy?.headers ?? null, s.proxy?.closed);
     switch (reply.kind) {
       case 'result':
         return reply;
@@ -37,6 +37,8 @@ export async function ask(s: Session, proxy: HttpProxy, type: ProxyType, body: (
         return { kind: 'disconnect', disconnect: toDisconnect(s, reply.disconnect.code, reply.disconnect.reason) };
     }
   } catch (err) {
+    // The client went away meanwhile: nobody waits for this answer.
+    if (err instanceof ProxyFailure && err.result === 'cancelled') return INTERNAL;
     log.warn('proxy call failed', { type, proxy: proxy.name, client: s.client, error: err instanceof ProxyFailure ? err.message : String(err) });
     return INTERNAL;
   }

@@ -93,3 +93,57 @@ test('rawAt finds the exact source text of a value: 64-bit integers, escapes, ne
   const r = (JSON.parse(text) as { result: Record<string, unknown> }).result;
   assert.equal(new TextDecoder().decode(payloadField(r, 'data', 'b64data', { text, path: ['result'] })), rawAt(text, ['result', 'data']));
 });
+
+test('an endpoint with credentials in the URL calls the backend with Basic authorization, as Go does', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{}}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const observer = { proxyCall: () => undefined };
+  const withUser = new HttpProxy('default', cfg(`http://app%40x:s%3Acret@127.0.0.1:${port}/p`), observer);
+  assert.equal((await withUser.call('rpc', '{}', null)).kind, 'result');
+  assert.equal(seen[0], `Basic ${Buffer.from('app@x:s:cret').toString('base64')}`);
+  // An explicit Authorization header (static or forwarded) wins over the URL's credentials.
+  const explicit = new HttpProxy('default', { ...cfg(`http://u:p@127.0.0.1:${port}/p`), http: { staticHeaders: { Authorization: 'Bearer k' }, statusToCodeTransforms: [] } }, observer);
+  assert.equal((await explicit.call('rpc', '{}', null)).kind, 'result');
+  assert.equal(seen[1], 'Bearer k');
+  assert.ok(!withUser.endpoint.includes('cret'), 'the stored endpoint carries no credentials');
+  // A '%' that starts no escape is kept, not a start-up crash.
+  const stray = new HttpProxy('default', cfg(`http://u%zz:p@127.0.0.1:${port}/p`), observer);
+  assert.equal((await stray.call('rpc', '{}', null)).kind, 'result');
+  assert.equal(seen[2], `Basic ${Buffer.from('u%zz:p').toString('base64')}`);
+});
+
+test('many calls in flight on one connection share its close signal without a listener-leak warning', async (t) => {
+  const { ProxyState } = await import('./wire.ts');
+  const held: Array<() => void> = [];
+  const calls = 20;
+  const server = createServer((req, res) => {
+    req.resume();
+    held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{}}'));
+    if (held.length === calls) for (const answer of held) answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const state = new ProxyState(null);
+  const p = new HttpProxy('default', cfg(`http://127.0.0.1:${(server.address() as AddressInfo).port}/p`), { proxyCall: () => undefined });
+  const replies = await Promise.all(Array.from({ length: calls }, () => p.call('sub_refresh', '{}', null, state.closed)));
+  assert.ok(replies.every((r) => r.kind === 'result'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+});

@@ -22,7 +22,7 @@ export const ProxyType = {
 export type ProxyType = (typeof ProxyType)[keyof typeof ProxyType];
 
 /** How a call ended, the `result` label of rotor_gateway_proxy_requests_total. */
-export type ProxyCallResult = 'ok' | 'error' | 'disconnect' | 'timeout' | 'unreachable' | 'bad_status' | 'bad_response';
+export type ProxyCallResult = 'ok' | 'error' | 'disconnect' | 'timeout' | 'cancelled' | 'unreachable' | 'bad_status' | 'bad_response';
 
 /** Largest response body accepted from a proxy. */
 export const MAX_PROXY_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -83,12 +83,23 @@ export class HttpProxy {
     private readonly observer: ProxyObserver,
     private readonly maxResponseBytes = MAX_PROXY_RESPONSE_BYTES,
   ) {
-    this.endpoint = cfg.endpoint;
+    // fetch refuses a URL with credentials; Go's client turns them into Basic authorization
+    // (unless an Authorization header is set), so an endpoint written for Centrifugo works here.
+    // (An endpoint the loader would reject is kept as it is: its calls fail as unreachable.)
+    const url = URL.canParse(cfg.endpoint) ? new URL(cfg.endpoint) : null;
+    let basic: string | null = null;
+    if (url !== null && (url.username !== '' || url.password !== '')) {
+      basic = `Basic ${Buffer.from(`${percentDecoded(url.username)}:${percentDecoded(url.password)}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    this.endpoint = url === null ? cfg.endpoint : url.href;
     this.timeoutMs = cfg.timeoutMs > 0 ? cfg.timeoutMs : DEFAULT_PROXY_TIMEOUT_MS;
     this.binary = cfg.binaryEncoding;
     this.includeMeta = cfg.includeConnectionMeta;
     this.forwardHeaders = [...new Set(cfg.httpHeaders.map((h) => h.toLowerCase()))];
-    this.staticHeaders = Object.entries(cfg.http.staticHeaders);
+    const statics: Array<readonly [string, string]> = basic === null ? [] : [['authorization', basic]];
+    this.staticHeaders = statics.concat(Object.entries(cfg.http.staticHeaders));
     const replies = new Map<number, ProxyReply>();
     for (const tr of cfg.http.statusToCodeTransforms) {
       if (replies.has(tr.statusCode)) continue;
@@ -105,12 +116,13 @@ export class HttpProxy {
   /**
    * POSTs `body` (JSON text). `clientHeaders` are the captured upgrade headers (lower-case names);
    * only the ones this proxy forwards are sent, over the static headers of the same name.
+   * `cancel` (the connection's, aborted when it closes) aborts the exchange: its client is gone.
    */
-  async call(type: ProxyType, body: string, clientHeaders: Readonly<Record<string, string>> | null): Promise<ProxyReply> {
+  async call(type: ProxyType, body: string, clientHeaders: Readonly<Record<string, string>> | null, cancel?: AbortSignal): Promise<ProxyReply> {
     const started = performance.now();
     let result: ProxyCallResult = 'ok';
     try {
-      const reply = await this.exchange(body, clientHeaders);
+      const reply = await this.exchange(body, clientHeaders, cancel);
       result = reply.kind === 'result' ? 'ok' : reply.kind;
       return reply;
     } catch (err) {
@@ -121,7 +133,7 @@ export class HttpProxy {
     }
   }
 
-  private async exchange(body: string, clientHeaders: Readonly<Record<string, string>> | null): Promise<ProxyReply> {
+  private async exchange(body: string, clientHeaders: Readonly<Record<string, string>> | null, cancel?: AbortSignal): Promise<ProxyReply> {
     const headers = new Headers();
     for (const [k, v] of this.staticHeaders) headers.set(k, v);
     if (clientHeaders !== null) {
@@ -133,14 +145,19 @@ export class HttpProxy {
     headers.set('content-type', 'application/json');
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const onCancel = (): void => abort.abort();
+    cancel?.addEventListener('abort', onCancel);
+    if (cancel?.aborted === true) abort.abort();
+    const aborted = (): ProxyFailure =>
+      cancel?.aborted === true
+        ? new ProxyFailure('cancelled', `proxy ${this.name}: the connection closed`)
+        : new ProxyFailure('timeout', `proxy ${this.name}: no complete answer within ${this.timeoutMs} ms`);
     try {
       let res: Response;
       try {
         res = await fetch(this.endpoint, { method: 'POST', headers, body, signal: abort.signal, redirect: 'manual' });
       } catch (err) {
-        throw abort.signal.aborted
-          ? new ProxyFailure('timeout', `proxy ${this.name}: no answer within ${this.timeoutMs} ms`)
-          : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
+        throw abort.signal.aborted ? aborted() : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
       }
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => undefined);
@@ -153,14 +170,23 @@ export class HttpProxy {
         text = await readLimited(res, this.maxResponseBytes);
       } catch (err) {
         if (err instanceof ProxyFailure) throw err;
-        throw abort.signal.aborted
-          ? new ProxyFailure('timeout', `proxy ${this.name}: no complete answer within ${this.timeoutMs} ms`)
-          : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
+        throw abort.signal.aborted ? aborted() : new ProxyFailure('unreachable', `proxy ${this.name}: ${causeOf(err)}`);
       }
       return parseReply(text, this.name);
     } finally {
       clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
     }
+  }
+}
+
+/** URL userinfo as Go's url.User gives it; a stray '%' (no escape) stays as written. */
+function percentDecoded(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch (err) {
+    if (err instanceof URIError) return v;
+    throw err;
   }
 }
 

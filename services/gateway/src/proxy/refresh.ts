@@ -4,7 +4,10 @@
 // proxy in namespaces with sub_refresh_proxy_enabled, with the sub_refresh proxy.
 //
 // Result `expired: true` (or no result) ends the connection (3005) / subscription (Unsubscribe
-// 2501); otherwise expire_at is the new expiry (0 = never) and info/b64info replaces the info. A
+// 2501); otherwise expire_at is the new expiry and info/b64info replaces the info. An expiry that
+// is not in the future ends them too, as in Centrifugo, instead of asking again at once on every
+// keepalive round: for a connection that includes no expire_at (0 leaves the expiry that just
+// came), for a subscription only a past one (0 = never expires). A
 // backend disconnect closes the connection with it. A failed call or a backend error keeps the
 // connection (subscription) for another minute and asks again then, as Centrifugo does, so a
 // backend outage does not drop every client.
@@ -61,7 +64,7 @@ export function refreshConnection(s: Session): void {
     if (out.kind === 'disconnect') return s.disconnect(out.disconnect);
     if (out.kind === 'error') {
       s.expireAt = gw.clock.now() + REFRESH_RETRY_MS;
-    } else if (out.r.expired) {
+    } else if (out.r.expired || out.r.expireAt <= gw.clock.now()) {
       return s.disconnect(Disconnects.expired);
     } else {
       s.expireAt = out.r.expireAt;
@@ -86,7 +89,7 @@ export function refreshSubscription(s: Session, sub: Subscription): void {
     if (out.kind === 'disconnect') return s.disconnect(out.disconnect);
     if (out.kind === 'error') {
       sub.expireAt = gw.clock.now() + REFRESH_RETRY_MS;
-    } else if (out.r.expired) {
+    } else if (out.r.expired || (out.r.expireAt > 0 && out.r.expireAt <= gw.clock.now())) {
       return unsubscribeWithPush(s, sub, Unsubscribes.expired.code, Unsubscribes.expired.reason);
     } else {
       sub.expireAt = out.r.expireAt;

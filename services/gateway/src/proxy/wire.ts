@@ -6,6 +6,7 @@
 // (`b64data`, `b64info`, which win when non-empty); with it on, requests carry `b64data`.
 // Embedded JSON values are passed on as their exact source text (rawAt), as Centrifugo passes raw
 // JSON through: no re-serialisation, so 64-bit integers and key order survive.
+import { setMaxListeners } from 'node:events';
 import type { SubscribeOverride } from '@rotor/core';
 import { Format } from '../hub.ts';
 import type { Session } from '../session.ts';
@@ -22,11 +23,30 @@ export class ProxyState {
   meta: string | undefined = undefined;
   /** A server-side connection refresh is in flight. */
   refreshing = false;
+  /** Aborted when the connection closes: its proxy calls in flight end with it. */
+  private closing: AbortController | null = null;
 
   constructor(
     /** The upgrade request headers some proxy forwards (lower-case names), or null. */
     readonly headers: Readonly<Record<string, string>> | null,
   ) {}
+
+  /** The signal of the connection's end, created on the first proxy call. */
+  get closed(): AbortSignal {
+    let c = this.closing;
+    if (c === null) {
+      c = this.closing = new AbortController();
+      // One listener per call in flight: a command, the connection refresh and a sub_refresh per
+      // subscription (bounded by client.channel_limit), more than Node's default warning level.
+      setMaxListeners(0, c.signal);
+    }
+    return c.signal;
+  }
+
+  /** The connection closed: abort its proxy calls. */
+  close(): void {
+    this.closing?.abort();
+  }
 }
 
 /** The client payload could not be put into a JSON request (not JSON, binary_encoding off). */
