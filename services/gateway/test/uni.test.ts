@@ -161,6 +161,8 @@ test('unwrapFrame: push lines lose their Reply wrapper, pings stay, replies are 
   assert.equal(dec.decode(joinPushes(parts, true)), '{"a":1}\n{}\n');
   assert.equal(dec.decode(joinPushes(parts, false)), '{"a":1}\n{}');
   assert.equal(dec.decode(sseEvents(parts)), 'data: {"a":1}\n\ndata: {}\n\n');
+  // A CR in a raw payload's whitespace would end the SSE line (and cut the event): it is dropped.
+  assert.equal(dec.decode(sseEvents([enc.encode('{"pub":{"data":{"a":\r1}}}'), enc.encode('{}')])), 'data: {"pub":{"data":{"a":1}}}\n\ndata: {}\n\n');
   assert.deepEqual(
     [109, 110, 111, 103, 100, 112, 107].map((c) => uniConnectDisconnect(c).code),
     [3005, 3005, 3013, 3507, 3004, 3004, 3004],

@@ -90,17 +90,28 @@ export function joinPushes(msgs: readonly Uint8Array[], trailing: boolean): Uint
   return out;
 }
 
-/** One SSE event per push. */
+/**
+ * One SSE event per push. A lone CR also ends an SSE line; in a JSON push it can only be
+ * whitespace of a raw payload (JSON strings escape it), so it is dropped rather than let a
+ * publisher cut the event for every subscriber.
+ */
 export function sseEvents(msgs: readonly Uint8Array[]): Uint8Array {
   let n = 0;
-  for (const m of msgs) n += SSE_PREFIX.length + m.length + SSE_SUFFIX.length;
+  for (const m of msgs) {
+    n += SSE_PREFIX.length + m.length + SSE_SUFFIX.length;
+    for (let i = 0; i < m.length; i++) if (m[i] === 0x0d) n--;
+  }
   const out = new Uint8Array(n);
   let o = 0;
   for (const m of msgs) {
     out.set(SSE_PREFIX, o);
     o += SSE_PREFIX.length;
-    out.set(m, o);
-    o += m.length;
+    if (m.indexOf(0x0d) < 0) {
+      out.set(m, o);
+      o += m.length;
+    } else {
+      for (let i = 0; i < m.length; i++) if (m[i] !== 0x0d) out[o++] = m[i]!;
+    }
     out.set(SSE_SUFFIX, o);
     o += SSE_SUFFIX.length;
   }
