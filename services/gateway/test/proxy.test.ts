@@ -317,3 +317,31 @@ test('rpc: ping method without proxy, 108 when no rpc is configured, send still 
   c.send([{ send: { data: json({ x: 1 }) } }]);
   assert.equal((await c.waitClosed()).code, 3508);
 });
+
+test('a server-side subscribe that lands while the subscribe proxy is asked wins; the client subscribe answers 105', async (t) => {
+  const asked = new Latch(1);
+  const release = deferred<void>();
+  const { backend, g } = await setup(t, (b) => ({
+    channel: {
+      proxy: { subscribe: { endpoint: b.endpoint('/subscribe'), timeout: '5s' } },
+      namespaces: [{ name: 'race', subscribe_proxy_enabled: true }],
+    },
+  }));
+  backend.on('/subscribe', async () => {
+    asked.countDown();
+    await release.promise;
+    return { json: { result: {} } };
+  });
+  const c = await open(t, g);
+  assert.ok((await c.connect(await token({ sub: 'alice' }))).connect);
+  c.send([{ id: 2, subscribe: { channel: 'race:x' } }]);
+  await asked.wait(5000, 'the backend to receive the subscribe');
+  g.controlBus.send({ kind: 'subscribe', user: 'alice', channel: 'race:x' });
+  await c.replies.waitForMatch((r) => r.push?.subscribe !== undefined && r.push.channel === 'race:x', 'the server-side subscribe push');
+  release.resolve();
+  assert.equal((await c.reply(2)).error?.code, 105);
+  // The server-side subscription is the one that stays and receives.
+  await g.publish('race:x', { n: 1 });
+  const pub = await c.replies.waitForMatch((r) => r.push?.pub !== undefined, 'a publication');
+  assert.equal(pub.push?.channel, 'race:x');
+});

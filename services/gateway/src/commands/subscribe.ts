@@ -104,6 +104,16 @@ async function subscribe(
 ): Promise<void> {
   const gw = s.gw;
   const cfg = gw.config;
+  // A server-side subscribe (server API) may have taken the channel, or a slot, while the token
+  // or the proxy was awaited: the first subscription stays.
+  if (s.subscription(rc.channel) !== undefined) {
+    s.replyError(id, Errors.alreadySubscribed);
+    return;
+  }
+  if (s.subscriptionCount >= cfg.client.channelLimit) {
+    s.replyError(id, Errors.limitExceeded);
+    return;
+  }
   const ns = rc.namespace;
   const override = claims?.override;
   const now = gw.clock.now();
