@@ -32,8 +32,11 @@ export interface SpanExporter {
   dropped(count: number): void;
 }
 
-/** Why an export failed, for the log: an error code where there is one; never the raw URL. */
-function reason(err: unknown, url: string, loggable: string): string {
+/**
+ * Why an export failed, for the log: an error code where there is one; never the raw URL, nor a
+ * header value (fetch's TypeError for a header it refuses quotes the value).
+ */
+function reason(err: unknown, url: string, loggable: string, secrets: readonly string[]): string {
   let text: string;
   if (err instanceof Error) {
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timeout';
@@ -43,7 +46,9 @@ function reason(err: unknown, url: string, loggable: string): string {
   } else {
     text = String(err);
   }
-  return text.split(url).join(loggable).slice(0, 200);
+  text = text.split(url).join(loggable);
+  for (const v of secrets) text = text.split(v).join('(header value)');
+  return text.slice(0, 200);
 }
 
 export class OtlpHttpExporter implements SpanExporter {
@@ -53,6 +58,7 @@ export class OtlpHttpExporter implements SpanExporter {
   readonly #url: string;
   readonly #loggable: string;
   readonly #headers: Record<string, string>;
+  readonly #headerValues: readonly string[];
   readonly #timeoutMs: number;
   readonly #resource: Readonly<Record<string, AttributeValue>>;
   readonly #log: Logger;
@@ -68,6 +74,7 @@ export class OtlpHttpExporter implements SpanExporter {
     this.#url = o.url;
     this.#loggable = loggableUrl(o.url);
     this.#headers = { ...o.headers, 'content-type': this.#protocol === 'http/protobuf' ? 'application/x-protobuf' : 'application/json' };
+    this.#headerValues = Object.values(o.headers).filter((v) => v !== '');
     this.#timeoutMs = o.timeoutMs;
     this.#resource = o.resource;
     this.#log = o.log;
@@ -95,7 +102,7 @@ export class OtlpHttpExporter implements SpanExporter {
       }
       return true;
     } catch (err) {
-      this.#failed(reason(err, this.#url, this.#loggable), spans.length);
+      this.#failed(reason(err, this.#url, this.#loggable, this.#headerValues), spans.length);
       return false;
     }
   }

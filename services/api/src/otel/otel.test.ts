@@ -209,3 +209,40 @@ test('exporter: a reset connection resolves false and is logged once per interva
   assert.deepEqual({ reason: lines[1]!['reason'], failures: lines[1]!['failures'], lost: lines[1]!['lostSpans'] }, { reason: 'ECONNRESET', failures: 2, lost: 2 });
   assert.ok(!JSON.stringify(lines).includes('hush-hush'));
 });
+
+test('settings: a header that fetch would refuse is dropped with a warning, never exported or echoed', () => {
+  const s = otlpSettingsFromEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20s3cret%0Ainjected,bad key=v,x-ok=fine,uni=%E2%82%AC' }, 'rotor');
+  assert.deepEqual({ ...s.headers }, { 'x-ok': 'fine' });
+  assert.equal(s.warnings.length, 1, s.warnings.join('\n'));
+  assert.match(s.warnings[0]!, /^OTEL_EXPORTER_OTLP_HEADERS/);
+  assert.ok(!s.warnings[0]!.includes('s3cret'));
+});
+
+test('exporter: a header value fetch refuses is not echoed into the failure log', async (t) => {
+  const dead = await deadEndpoint();
+  t.after(() => dead.close());
+  const lines: string[] = [];
+  const exporter = new OtlpHttpExporter({
+    url: `${dead.endpoint}/v1/traces`,
+    headers: { authorization: 'Bearer hush-hush\nX' },
+    timeoutMs: 5_000,
+    resource: {},
+    log: createLogger({ level: 'info', write: (l) => void lines.push(l) }),
+  });
+  const { spans, provider } = recordSpans();
+  provider.getTracer('t').startSpan('a').end();
+  assert.equal(await exporter.export(spans), false);
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0]!.includes('hush-hush'), lines[0]);
+});
+
+test('settings: times beyond what Node timers take (2^31-1 ms) warn and fall back instead of firing at once or failing every export', () => {
+  const s = otlpSettingsFromEnv(
+    { OTEL_EXPORTER_OTLP_TIMEOUT: '4294967296', OTEL_BSP_SCHEDULE_DELAY: '2147483648', OTEL_BSP_EXPORT_TIMEOUT: '1e20' },
+    'rotor',
+  );
+  assert.equal(s.timeoutMs, 10_000);
+  assert.equal(s.batch.scheduleDelayMs, 5_000);
+  assert.equal(s.batch.exportTimeoutMs, 30_000);
+  assert.equal(s.warnings.length, 3, s.warnings.join('\n'));
+});

@@ -61,15 +61,38 @@ function get(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-function posInt(env: Env, name: string, fallback: number, warnings: string[], min = 1): number {
+/** The longest delay Node's timers take: setTimeout fires a larger one after 1 ms, AbortSignal.timeout throws. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function posInt(env: Env, name: string, fallback: number, warnings: string[], min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = get(env, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    warnings.push(`${name} is not an integer ≥ ${min}; using ${fallback}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    warnings.push(`${name} is not an integer in [${min}, ${max}]; using ${fallback}`);
     return fallback;
   }
   return n;
+}
+
+/** Header names fetch accepts (RFC 9110 tokens) and values it accepts (no CR, LF, NUL; Latin-1 only). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Drops the headers fetch would refuse: it would fail every export, and its TypeError quotes the
+ * value (a credential) into the failure log.
+ */
+function validHeaders(headers: Record<string, string>, name: string, warnings: string[]): Record<string, string> {
+  let bad = 0;
+  for (const key of Object.keys(headers)) {
+    if (!HEADER_NAME.test(key) || !HEADER_VALUE.test(headers[key]!)) {
+      delete headers[key];
+      bad++;
+    }
+  }
+  if (bad > 0) warnings.push(`${name}: ${bad} entr${bad === 1 ? 'y is not a valid HTTP header' : 'ies are not valid HTTP headers'}; ignored`);
+  return headers;
 }
 
 /** `k=v,k2=v2` with percent-encoded values (W3C Baggage octets), as both header and resource variables use. */
@@ -153,7 +176,7 @@ function sampler(env: Env, warnings: string[]): SamplerSettings {
 export function otlpSettingsFromEnv(env: Env, serviceName: string): OtlpSettings {
   const warnings: string[] = [];
   const headersVar = get(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
-  const headers = parseKeyValueList(get(env, headersVar) ?? '', headersVar, warnings);
+  const headers = validHeaders(parseKeyValueList(get(env, headersVar) ?? '', headersVar, warnings), headersVar, warnings);
   const timeoutVar = get(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
   const resourceAttributes = parseKeyValueList(get(env, 'OTEL_RESOURCE_ATTRIBUTES') ?? '', 'OTEL_RESOURCE_ATTRIBUTES', warnings);
   const maxQueueSize = posInt(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, warnings);
@@ -163,15 +186,15 @@ export function otlpSettingsFromEnv(env: Env, serviceName: string): OtlpSettings
     protocol: protocol(env, warnings),
     url: tracesUrl(env, warnings),
     headers,
-    timeoutMs: posInt(env, timeoutVar, 10_000, warnings),
+    timeoutMs: posInt(env, timeoutVar, 10_000, warnings, 1, MAX_TIMER_MS),
     serviceName: get(env, 'OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? serviceName,
     resourceAttributes,
     sampler: sampler(env, warnings),
     batch: {
-      scheduleDelayMs: posInt(env, 'OTEL_BSP_SCHEDULE_DELAY', 5_000, warnings, 0),
+      scheduleDelayMs: posInt(env, 'OTEL_BSP_SCHEDULE_DELAY', 5_000, warnings, 0, MAX_TIMER_MS),
       maxQueueSize,
       maxExportBatchSize,
-      exportTimeoutMs: posInt(env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000, warnings),
+      exportTimeoutMs: posInt(env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000, warnings, 1, MAX_TIMER_MS),
     },
     warnings,
   };
