@@ -246,3 +246,19 @@ test('settings: times beyond what Node timers take (2^31-1 ms) warn and fall bac
   assert.equal(s.batch.exportTimeoutMs, 30_000);
   assert.equal(s.warnings.length, 3, s.warnings.join('\n'));
 });
+
+test('OTLP JSON: a bad span time (invalid Date, negative) is 0 as in the protobuf body, and non-finite doubles use the proto3 JSON strings, so one odd span cannot make the collector refuse its batch', () => {
+  const { spans, provider } = recordSpans();
+  const span = provider.getTracer('t').startSpan('odd', { startTime: new Date(Number.NaN), attributes: { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY } });
+  span.end(new Date(Number.NaN));
+  assert.equal(nanos(Number.NaN), '0');
+  assert.equal(nanos(-5), '0');
+  const s = (JSON.parse(encodeTraceRequest({}, spans)) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, unknown>> }> }> }).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+  assert.equal(s['startTimeUnixNano'], '0');
+  assert.equal(s['endTimeUnixNano'], '0');
+  assert.deepEqual(s['attributes'], [
+    { key: 'nan', value: { doubleValue: 'NaN' } },
+    { key: 'inf', value: { doubleValue: 'Infinity' } },
+    { key: 'ninf', value: { doubleValue: '-Infinity' } },
+  ]);
+});

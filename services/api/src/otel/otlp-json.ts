@@ -9,7 +9,7 @@ type AnyValue =
   | { stringValue: string }
   | { boolValue: boolean }
   | { intValue: string }
-  | { doubleValue: number }
+  | { doubleValue: number | string }
   | { arrayValue: { values: AnyValue[] } };
 
 interface KeyValue {
@@ -20,7 +20,11 @@ interface KeyValue {
 function anyValue(v: AttributeValue): AnyValue {
   if (typeof v === 'string') return { stringValue: v };
   if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) return { intValue: String(v) };
+    // proto3 JSON spells non-finite doubles as strings; JSON.stringify would write null.
+    return { doubleValue: Number.isFinite(v) ? v : String(v) };
+  }
   const values: AnyValue[] = [];
   for (const item of v as ReadonlyArray<string | number | boolean | null | undefined>) values.push(item === null || item === undefined ? { stringValue: '' } : anyValue(item));
   return { arrayValue: { values } };
@@ -37,6 +41,8 @@ export function keyValues(attributes: Readonly<Record<string, AttributeValue>>):
 
 /** Epoch milliseconds (fractional) → nanoseconds as a decimal string, without float overflow. */
 export function nanos(ms: number): string {
+  // As the protobuf encoder (timeNanos): NaN or a time before the epoch is 0, not an invalid number.
+  if (!(ms > 0)) return '0';
   const whole = Math.floor(ms);
   const sub = Math.min(999_999, Math.round((ms - whole) * 1e6));
   return whole === 0 ? String(sub) : `${whole}${String(sub).padStart(6, '0')}`;
