@@ -425,3 +425,33 @@ test('unidirectional transports are off by default: 404', async (t) => {
   ws.terminate();
   assert.ok(refused, 'no uni_websocket upgrade');
 });
+
+test('a pretty-printed or newline-terminated connect request is accepted (JSON whitespace), a BOM is refused as malformed', async (t) => {
+  const g = await startTestGateway(base);
+  t.after(() => g.close());
+  const text = `${JSON.stringify({ token: await token({ sub: 'pretty' }) }, null, 2)}\r\n`;
+  const http = `http://127.0.0.1:${g.gateway.port}`;
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  const res = await fetch(`${http}/connection/uni_http_stream`, { method: 'POST', body: text, signal: abort.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  let got = '';
+  while (!got.includes('\n')) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    got += dec.decode(value, { stream: true });
+  }
+  const first = JSON.parse(got.slice(0, got.indexOf('\n'))) as Json;
+  assert.ok(first['connect'] !== undefined, `connect push: ${got}`);
+  const ws = new WebSocket(`ws://127.0.0.1:${g.gateway.port}/connection/uni_websocket`);
+  t.after(() => ws.terminate());
+  const firstMessage = new Promise<string>((resolve, reject) => {
+    ws.on('message', (d: Buffer) => resolve(d.toString('utf8')));
+    ws.on('close', (code) => reject(new Error(`closed ${code}`)));
+  });
+  ws.on('open', () => ws.send(text));
+  assert.ok((JSON.parse(await firstMessage) as Json)['connect'] !== undefined);
+  assert.equal((await fetch(`${http}/connection/uni_http_stream`, { method: 'POST', body: `\uFEFF${text}` })).status, 400);
+  assert.equal(connectCommand(enc.encode('{"name":\n"x"}'))?.includes(0x0a), false);
+});

@@ -26,12 +26,14 @@ export const UNI_SSE_PATH = '/connection/uni_sse';
 const SSE_OPEN = new Uint8Array([0x0d, 0x0a]);
 const COMMAND_PREFIX = new TextEncoder().encode('{"id":1,"connect":');
 const MESSAGE_TOO_BIG = { code: 1009, reason: 'message too big' };
-const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a BOM in the text, so that JSON.parse refuses it as Centrifugo's decoder does
+// (stripped here, it would stay in the wrapped bytes and fail the command later).
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The connect command for a connect request (a JSON object, as text or UTF-8 bytes); null when it
- * is not one. The request is checked with JSON.parse, then wrapped as is: a complete JSON object
- * cannot add fields to the command around it.
+ * is not one. The request is checked with JSON.parse, then wrapped as is (line breaks blanked): a
+ * complete JSON object cannot add fields to the command around it.
  */
 export function connectCommand(request: Uint8Array): Uint8Array | null {
   let v: unknown;
@@ -45,6 +47,9 @@ export function connectCommand(request: Uint8Array): Uint8Array | null {
   out.set(COMMAND_PREFIX, 0);
   out.set(request, COMMAND_PREFIX.length);
   out[out.length - 1] = 0x7d;
+  // JSON frames are newline-delimited: a CR or LF of a pretty-printed request (only ever
+  // whitespace in valid JSON, strings escape them) would cut the command; blanked instead.
+  for (let i = COMMAND_PREFIX.length; i < out.length - 1; i++) if (out[i] === 0x0a || out[i] === 0x0d) out[i] = 0x20;
   return out;
 }
 
