@@ -455,3 +455,29 @@ test('a pretty-printed or newline-terminated connect request is accepted (JSON w
   assert.equal((await fetch(`${http}/connection/uni_http_stream`, { method: 'POST', body: `\uFEFF${text}` })).status, 400);
   assert.equal(connectCommand(enc.encode('{"name":\n"x"}'))?.includes(0x0a), false);
 });
+
+test('uni_websocket: WebSocket-level pings keep an answering client and close a silent peer (no pong is asked of uni clients otherwise)', async (t) => {
+  const g = await startTestGateway({ ...base, client: { ...base.client, ping_interval: '2s', pong_timeout: '1s' } });
+  t.after(() => g.close());
+  const request = encodeURIComponent(JSON.stringify({ token: await token({ sub: 'pinged' }) }));
+  const url = `ws://127.0.0.1:${g.gateway.port}/connection/uni_websocket?cf_connect=${request}`;
+  // A live client: its library answers ping frames; a second ping proves the first pong kept it open.
+  const live = new WebSocket(url);
+  t.after(() => live.terminate());
+  let closed = 0;
+  live.on('close', (code) => (closed = code));
+  let pings = 0;
+  live.on('ping', () => pings++);
+  await waitFor(() => pings >= 2 || closed !== 0, { what: 'two WebSocket pings', timeoutMs: 40_000 });
+  assert.equal(closed, 0);
+  // A peer that stopped reading never answers: the server closes it and releases its session.
+  const dead = new WebSocket(url);
+  t.after(() => dead.terminate());
+  await new Promise<void>((resolve, reject) => {
+    dead.once('message', () => resolve());
+    dead.once('error', reject);
+  });
+  (dead as unknown as { _socket: { pause(): void } })._socket.pause();
+  await waitFor(() => g.gateway.metrics.connections[0] === 1, { what: 'the silent peer released', timeoutMs: 40_000 });
+  assert.equal(closed, 0, 'the live client stays');
+});

@@ -53,6 +53,13 @@ export function connectCommand(request: Uint8Array): Uint8Array | null {
   return out;
 }
 
+/** uWS idleTimeout in seconds (8 to 960, its resolution 4 s): the ping interval plus the pong timeout. */
+export function uniIdleTimeout(pingIntervalMs: number, pongTimeoutMs: number): number {
+  if (pingIntervalMs <= 0) return 120;
+  const seconds = Math.ceil((pingIntervalMs + Math.max(0, pongTimeoutMs)) / 1000);
+  return Math.min(960, Math.max(8, Math.ceil(seconds / 4) * 4));
+}
+
 /** Counts the connection and starts its stale timer (as server.ts does for WebSockets). */
 function opened(gw: GatewayContext, session: UniSession, sock: UniSocket): void {
   session.ws = sock;
@@ -155,8 +162,13 @@ function mountUniWebSocket(app: TemplatedApp, gw: GatewayContext, topics: UniTop
     // table, uWS's hard stop above it closes at once rather than dropping anything.
     maxBackpressure: hardBackpressureLimit(cfg.client.queueMaxSize),
     closeOnBackpressureLimit: 1,
-    idleTimeout: cfg.client.pingIntervalMs > 0 ? 0 : 120,
-    sendPingsAutomatically: false,
+    // A uni client sends nothing after its connect request and answers no `{}` ping, so only
+    // WebSocket-level pings find a peer that went away silently (PROTOCOL.md §6.3, as Centrifugo's
+    // uni_websocket): uWS pings after idleTimeout without input and closes when no pong follows.
+    // Without them the session stayed until TCP gave up, or (ping_interval 0) a healthy client
+    // was cut after 120 s.
+    idleTimeout: uniIdleTimeout(cfg.client.pingIntervalMs, cfg.client.pongTimeoutMs),
+    sendPingsAutomatically: true,
     upgrade: (res: HttpResponse, req: HttpRequest, context) => {
       const key = req.getHeader('sec-websocket-key');
       const extensions = req.getHeader('sec-websocket-extensions');
