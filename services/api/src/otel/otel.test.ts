@@ -10,6 +10,7 @@ import { BatchSpanProcessor } from './batch.ts';
 import { FAILURE_LOG_INTERVAL_MS, OtlpHttpExporter } from './exporter.ts';
 import type { SpanExporter } from './exporter.ts';
 import { encodeTraceRequest, nanos } from './otlp-json.ts';
+import { encodeTraceRequestProtobuf } from './otlp-proto.ts';
 import { DEFAULT_PROTOCOL, DEFAULT_TRACES_URL, loggableUrl, otlpSettingsFromEnv } from './settings.ts';
 import { RotorTracerProvider } from './tracer.ts';
 import type { FinishedSpan } from './tracer.ts';
@@ -261,4 +262,19 @@ test('OTLP JSON: a bad span time (invalid Date, negative) is 0 as in the protobu
     { key: 'inf', value: { doubleValue: 'Infinity' } },
     { key: 'ninf', value: { doubleValue: '-Infinity' } },
   ]);
+});
+
+test('attributes of a type OTLP cannot carry (objects, bigint, arrays of objects) are dropped at set time, not left to fail the encoding of the whole batch', () => {
+  const { spans, provider } = recordSpans();
+  const span = provider.getTracer('t').startSpan('odd', { attributes: { obj: { a: 1 } as never } });
+  span.setAttribute('big', 10n as never);
+  span.setAttribute('objs', [{ a: 1 }] as never);
+  span.setAttribute('fn', (() => 1) as never);
+  span.setAttribute('ok', ['a', null, 'b'] as never);
+  span.addEvent('e', { obj: { a: 1 } as never, fine: 1 });
+  span.end();
+  assert.deepEqual(Object.keys(spans[0]!.attributes), ['ok']);
+  assert.deepEqual(Object.keys(spans[0]!.events[0]!.attributes), ['fine']);
+  assert.doesNotThrow(() => encodeTraceRequest({}, spans));
+  assert.doesNotThrow(() => encodeTraceRequestProtobuf({}, spans));
 });

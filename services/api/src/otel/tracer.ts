@@ -95,6 +95,23 @@ function timeMs(t: TimeInput | undefined): number {
   return t[0] * 1000 + t[1] / 1e6; // HrTime [seconds, nanoseconds]
 }
 
+function isPrimitive(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'string' || t === 'number' || t === 'boolean';
+}
+
+/**
+ * What OTLP can carry: a string, number or boolean, or an array of them (holes allowed). The API's
+ * types are not enforced at run time, and one object or bigint would make the encoders throw for
+ * the whole batch; such values are dropped, as the spec asks of an SDK.
+ */
+function isAttributeValue(v: unknown): v is AttributeValue {
+  if (isPrimitive(v)) return true;
+  if (!Array.isArray(v)) return false;
+  for (const item of v) if (item !== null && item !== undefined && !isPrimitive(item)) return false;
+  return true;
+}
+
 function limitValue(v: AttributeValue): AttributeValue {
   return typeof v === 'string' && v.length > MAX_ATTRIBUTE_LENGTH ? v.slice(0, MAX_ATTRIBUTE_LENGTH) : v;
 }
@@ -139,7 +156,7 @@ class RecordingSpan implements Span, FinishedSpan {
   }
 
   setAttribute(key: string, value: AttributeValue | undefined): this {
-    if (this.#ended || value === undefined || value === null || key === '') return this;
+    if (this.#ended || !isAttributeValue(value) || key === '') return this;
     if (!(key in this.attributes)) {
       if (this.#attributeCount >= MAX_ATTRIBUTES) {
         this.droppedAttributes++;
@@ -161,7 +178,7 @@ class RecordingSpan implements Span, FinishedSpan {
     const isTime = typeof attributesOrTime === 'number' || attributesOrTime instanceof Date || Array.isArray(attributesOrTime);
     const attrs: Record<string, AttributeValue> = {};
     if (!isTime && attributesOrTime !== undefined) {
-      for (const [k, v] of Object.entries(attributesOrTime as Attributes)) if (v !== undefined && v !== null) attrs[k] = limitValue(v);
+      for (const [k, v] of Object.entries(attributesOrTime as Attributes)) if (isAttributeValue(v)) attrs[k] = limitValue(v);
     }
     this.events.push({ name, timeMs: timeMs(isTime ? (attributesOrTime as TimeInput) : time), attributes: attrs });
     return this;
