@@ -26,6 +26,7 @@ import type { Session } from '../session.ts';
 import type { SessionSocket } from '../transport.ts';
 import type { HttpResponse } from '../uws.ts';
 import { Format } from '../hub.ts';
+import { TopicTable } from './topic-table.ts';
 
 export const EmulatedKind = { httpStream: 0, sse: 1 } as const;
 export type EmulatedKind = (typeof EmulatedKind)[keyof typeof EmulatedKind];
@@ -77,30 +78,14 @@ export function streamBytes(kind: EmulatedKind, format: Format, frame: Uint8Arra
 }
 
 /** Emulated sockets by fan-out topic: the hub's sink delivers here besides uWS's native topics. */
-export class EmulatedTopics {
-  private readonly topics = new Map<string, Set<EmulatedSocket>>();
-
-  constructor(private readonly queueMaxSize: number) {}
-
-  /** Topics with at least one emulated subscriber (0: the sink has nothing to do here). */
-  get size(): number {
-    return this.topics.size;
-  }
-
-  add(topic: string, s: EmulatedSocket): void {
-    let set = this.topics.get(topic);
-    if (set === undefined) this.topics.set(topic, (set = new Set()));
-    set.add(s);
-  }
-
-  remove(topic: string, s: EmulatedSocket): void {
-    const set = this.topics.get(topic);
-    if (set !== undefined && set.delete(s) && set.size === 0) this.topics.delete(topic);
+export class EmulatedTopics extends TopicTable<EmulatedSocket> {
+  constructor(private readonly queueMaxSize: number) {
+    super();
   }
 
   /** One hub frame to every emulated member of `topic`; the slow ones are closed with 3008. */
   publish(topic: string, frame: Uint8Array, isBinary: boolean): void {
-    const set = this.topics.get(topic);
+    const set = this.members(topic);
     if (set === undefined) return;
     // Converted once per framing in use (SSE, HTTP-stream JSON, HTTP-stream protobuf).
     let sse: Uint8Array | null = null;

@@ -35,6 +35,7 @@ import { Session } from '../session.ts';
 import type { SessionSocket } from '../transport.ts';
 import type { HttpResponse, WebSocket } from '../uws.ts';
 import type { Reply } from '../wire-types.ts';
+import { TopicTable } from './topic-table.ts';
 
 export const UniKind = { websocket: 0, httpStream: 1, sse: 2 } as const;
 export type UniKind = (typeof UniKind)[keyof typeof UniKind];
@@ -198,31 +199,15 @@ export class UniSession extends Session {
 }
 
 /** Uni sockets by fan-out topic: the hub's sink delivers here besides uWS's native topics. */
-export class UniTopics {
-  private readonly topics = new Map<string, Set<UniSocket>>();
-
-  constructor(private readonly queueMaxSize: number) {}
-
-  /** Topics with at least one uni subscriber (0: the sink has nothing to do here). */
-  get size(): number {
-    return this.topics.size;
-  }
-
-  add(topic: string, s: UniSocket): void {
-    let set = this.topics.get(topic);
-    if (set === undefined) this.topics.set(topic, (set = new Set()));
-    set.add(s);
-  }
-
-  remove(topic: string, s: UniSocket): void {
-    const set = this.topics.get(topic);
-    if (set !== undefined && set.delete(s) && set.size === 0) this.topics.delete(topic);
+export class UniTopics extends TopicTable<UniSocket> {
+  constructor(private readonly queueMaxSize: number) {
+    super();
   }
 
   /** One hub frame to every uni member of `topic` (JSON topics only); slow ones get 3008. */
   publish(topic: string, frame: Uint8Array, isBinary: boolean): void {
     if (isBinary) return;
-    const set = this.topics.get(topic);
+    const set = this.members(topic);
     if (set === undefined) return;
     const msgs = unwrapFrame(frame);
     if (msgs.length === 0) return;
