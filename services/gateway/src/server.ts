@@ -83,14 +83,7 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
       const extensions = req.getHeader('sec-websocket-extensions');
       const origin = req.getHeader('origin');
       const query = req.getQuery() ?? '';
-      if (gw.draining || gw.closed) {
-        res.writeStatus('503 Service Unavailable').end('draining');
-        return;
-      }
-      if (!allowed(origin)) {
-        res.writeStatus('403 Forbidden').end('origin not allowed');
-        return;
-      }
+      if (refuseUpgrade(res, gw, allowed, origin)) return;
       const { format, echo } = negotiateFormat(protocols, query);
       const session = new Session(gw, format);
       if (proxies.any) session.proxy = new ProxyState(captureHeaders(req, proxies.captureHeaders));
@@ -125,6 +118,22 @@ export function mountWebSocket(uws: UwsModule, app: TemplatedApp, gw: GatewayCon
  * The upgrade request headers named in `names` (lower case, as uWS wants them) that are present;
  * null when none is asked for or present. Only these are kept, for the session's lifetime.
  */
+/**
+ * Answers an upgrade the gateway does not take: 503 while draining or closed, 403 for an Origin
+ * outside `client.allowed_origins`. True when it answered.
+ */
+export function refuseUpgrade(res: HttpResponse, gw: GatewayContext, allowed: (origin: string) => boolean, origin: string): boolean {
+  if (gw.draining || gw.closed) {
+    res.writeStatus('503 Service Unavailable').end('draining');
+    return true;
+  }
+  if (!allowed(origin)) {
+    res.writeStatus('403 Forbidden').end('origin not allowed');
+    return true;
+  }
+  return false;
+}
+
 export function captureHeaders(req: HttpRequest, names: readonly string[]): Record<string, string> | null {
   let out: Record<string, string> | null = null;
   for (const name of names) {

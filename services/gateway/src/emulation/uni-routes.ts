@@ -13,7 +13,7 @@ import type { GatewayContext } from '../context.ts';
 import { Format } from '../hub.ts';
 import { originChecker } from '../origin.ts';
 import { ProxyState } from '../proxy/wire.ts';
-import { captureHeaders, hardBackpressureLimit } from '../server.ts';
+import { captureHeaders, hardBackpressureLimit, refuseUpgrade } from '../server.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from '../uws.ts';
 import { Pending, notAllowed, plain, preflight, requestInfo, writeCors, writeStreamHeaders } from './routes.ts';
 import { UniHttpSocket, UniKind, UniSession, UniWsSocket } from './uni.ts';
@@ -174,14 +174,7 @@ function mountUniWebSocket(app: TemplatedApp, gw: GatewayContext, topics: UniTop
       const extensions = req.getHeader('sec-websocket-extensions');
       const origin = req.getHeader('origin');
       const query = req.getQuery() ?? '';
-      if (gw.draining || gw.closed) {
-        res.writeStatus('503 Service Unavailable').end('draining');
-        return;
-      }
-      if (!allowed(origin)) {
-        res.writeStatus('403 Forbidden').end('origin not allowed');
-        return;
-      }
+      if (refuseUpgrade(res, gw, allowed, origin)) return;
       const connect = new URLSearchParams(query).get('cf_connect');
       const data: UniWsData = {
         socket: null,
