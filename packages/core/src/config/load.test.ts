@@ -455,6 +455,7 @@ test('a broken config reports every problem, each with its key path', (t) => {
     http_server: { port: 70000 },
     grpc_api: { enabled: true, port: -1 },
     websocket: { message_size_limit: 0 },
+    http_stream: { max_request_body_size: 1024 * 1024 * 1024 },
     log: { level: 'verbose' },
     rotor: { nats: { url: 'http://nats' }, history: { shards: 0, stream_prefix: 'bad.prefix' }, presence_ttl: '20s' },
   });
@@ -485,6 +486,7 @@ test('a broken config reports every problem, each with its key path', (t) => {
     ['http_server.port', 'must be <= 65535'],
     ['grpc_api.port', 'must be >= 0'],
     ['websocket.message_size_limit', 'must be >= 1'],
+    ['http_stream.max_request_body_size', 'must be <= 67108864'],
     ['log.level', 'must be one of'],
     ['rotor.nats.url', 'not a NATS URL list'],
     ['rotor.history.shards', 'must be >= 1'],

@@ -208,7 +208,7 @@ export const schema: Readonly<Record<string, Field>> = {
     publication_data_format: ignored('set publication_data_format per namespace'),
   }),
   websocket: obj({
-    message_size_limit: int(64 * KiB, 1),
+    message_size_limit: int(64 * KiB, 1, 64 * MiB),
     write_timeout: dur(1000),
     compression: bool(),
     disabled: ignored('the WebSocket transport is always on'),
@@ -222,12 +222,12 @@ export const schema: Readonly<Record<string, Field>> = {
   }),
   http_stream: obj({
     enabled: bool(),
-    max_request_body_size: int(64 * KiB, 1),
+    max_request_body_size: int(64 * KiB, 1, 64 * MiB),
     handler_prefix: ignored('the HTTP-streaming endpoint is /connection/http_stream', (v) => v === '/connection/http_stream'),
   }),
   sse: obj({
     enabled: bool(),
-    max_request_body_size: int(64 * KiB, 1),
+    max_request_body_size: int(64 * KiB, 1, 64 * MiB),
     handler_prefix: ignored('the SSE endpoint is /connection/sse', (v) => v === '/connection/sse'),
   }),
   // Unidirectional transports (PROTOCOL.md §6.3): JSON pushes only, clients send nothing after connect.
@@ -236,7 +236,7 @@ export const schema: Readonly<Record<string, Field>> = {
     // Several pushes of one write go out as one WebSocket message, joined by '\n'.
     join_push_messages: bool(),
     // The connect request when it comes as the first WebSocket message (or cf_connect).
-    message_size_limit: int(64 * KiB, 1),
+    message_size_limit: int(64 * KiB, 1, 64 * MiB),
     handler_prefix: ignored('the unidirectional WebSocket endpoint is /connection/uni_websocket', (v) => v === '/connection/uni_websocket'),
     write_timeout: ignored(),
     compression: ignored(),
@@ -250,16 +250,16 @@ export const schema: Readonly<Record<string, Field>> = {
   }),
   uni_http_stream: obj({
     enabled: bool(),
-    max_request_body_size: int(64 * KiB, 1),
+    max_request_body_size: int(64 * KiB, 1, 64 * MiB),
     handler_prefix: ignored('the unidirectional HTTP-streaming endpoint is /connection/uni_http_stream', (v) => v === '/connection/uni_http_stream'),
   }),
   uni_sse: obj({
     enabled: bool(),
-    max_request_body_size: int(64 * KiB, 1),
+    max_request_body_size: int(64 * KiB, 1, 64 * MiB),
     handler_prefix: ignored('the unidirectional SSE endpoint is /connection/uni_sse', (v) => v === '/connection/uni_sse'),
   }),
   emulation: obj({
-    max_request_body_size: int(64 * KiB, 1),
+    max_request_body_size: int(64 * KiB, 1, 64 * MiB),
     handler_prefix: ignored('the emulation endpoint is /emulation', (v) => v === '/emulation'),
   }),
   http_server: obj({
