@@ -46,13 +46,18 @@ describe('BucketScheduler', () => {
 
   test('the due time of every item is within one resolution after its deadline', () => {
     const { clock, scheduler } = setup(250);
+    // Future deadlines spread over 100 s, on and off bucket edges (deterministic: 7919 is prime).
     for (let i = 0; i < 1000; i++) {
       const item = { id: i };
-      const at = clock.now() + Math.floor(Math.random() * 100_000);
+      const at = clock.now() + 1 + ((i * 7919) % 99_999);
       scheduler.schedule(item, at);
       const due = scheduler.dueAt(item) as number;
       assert.ok(due >= at && due - at < 250, `deadline ${at} filed at ${due}`);
     }
+    // A deadline of now is due, and fires on the next tick: the next bucket.
+    const now = { id: -1 };
+    scheduler.schedule(now, clock.now());
+    assert.equal(scheduler.dueAt(now), clock.now() + 250);
   });
 
   test('rescheduling moves an item; cancel removes it', () => {
