@@ -179,17 +179,12 @@ export class EmulatedSocket implements SessionSocket {
 
   subscribe(topic: string): boolean {
     if (this.done) return false;
-    this.joined.push(topic);
-    this.topics.add(topic, this);
+    this.topics.join(this.joined, topic, this);
     return true;
   }
 
   unsubscribe(topic: string): boolean {
-    const i = this.joined.indexOf(topic);
-    if (i < 0) return false;
-    this.joined.splice(i, 1);
-    this.topics.remove(topic, this);
-    return true;
+    return this.topics.leave(this.joined, topic, this);
   }
 
   /** uWS reported the response aborted (client gone): the response must not be touched again. */
@@ -200,8 +195,7 @@ export class EmulatedSocket implements SessionSocket {
 
   private finish(): void {
     this.done = true;
-    for (const t of this.joined) this.topics.remove(t, this);
-    this.joined.length = 0;
+    this.topics.leaveAll(this.joined, this);
     this.session.onClose();
     this.onDone(this);
   }

@@ -20,6 +20,27 @@ export class TopicTable<M> {
     if (set !== undefined && set.delete(member) && set.size === 0) this.topics.delete(topic);
   }
 
+  /** Adds `member` to `topic` and records the topic in the member's own list of joined topics. */
+  join(joined: string[], topic: string, member: M): void {
+    joined.push(topic);
+    this.add(topic, member);
+  }
+
+  /** Removes `member` from `topic` if its list holds it; false when it had not joined. */
+  leave(joined: string[], topic: string, member: M): boolean {
+    const i = joined.indexOf(topic);
+    if (i < 0) return false;
+    joined.splice(i, 1);
+    this.remove(topic, member);
+    return true;
+  }
+
+  /** Removes `member` from every topic of its list (the socket is gone). */
+  leaveAll(joined: string[], member: M): void {
+    for (const t of joined) this.remove(t, member);
+    joined.length = 0;
+  }
+
   /** The members of `topic` (a live set: removing a member while iterating it is safe). */
   members(topic: string): Set<M> | undefined {
     return this.topics.get(topic);

@@ -265,25 +265,19 @@ export abstract class UniSocket implements SessionSocket {
 
   subscribe(topic: string): boolean {
     if (this.done) return false;
-    this.joined.push(topic);
-    this.topics.add(topic, this);
+    this.topics.join(this.joined, topic, this);
     return true;
   }
 
   unsubscribe(topic: string): boolean {
-    const i = this.joined.indexOf(topic);
-    if (i < 0) return false;
-    this.joined.splice(i, 1);
-    this.topics.remove(topic, this);
-    return true;
+    return this.topics.leave(this.joined, topic, this);
   }
 
   /** The transport is gone (aborted response, closed WebSocket): release the session once. */
   finish(): void {
     if (this.done) return;
     this.done = true;
-    for (const t of this.joined) this.topics.remove(t, this);
-    this.joined.length = 0;
+    this.topics.leaveAll(this.joined, this);
     this.session.onClose();
   }
 }
