@@ -111,7 +111,7 @@ export class Pending {
   }
 }
 
-export function preflight(allowed: (origin: string) => boolean, methods: string) {
+function preflight(allowed: (origin: string) => boolean, methods: string) {
   return (res: HttpResponse, req: HttpRequest): void => {
     const info = requestInfo(req);
     if (!allowed(info.origin)) {
@@ -126,10 +126,28 @@ export function preflight(allowed: (origin: string) => boolean, methods: string)
   };
 }
 
-export function notAllowed(methods: string) {
+function notAllowed(methods: string) {
   return (res: HttpResponse): void => {
     res.writeStatus('405 Method Not Allowed').writeHeader('Allow', methods).end();
   };
+}
+
+/**
+ * A stream endpoint: POST (and GET with the request in the query, for SSE), the CORS preflight,
+ * 405 for any other method.
+ */
+export function mountStreamEndpoint(
+  app: TemplatedApp,
+  path: string,
+  allowed: (origin: string) => boolean,
+  post: (res: HttpResponse, req: HttpRequest) => void,
+  get: ((res: HttpResponse, req: HttpRequest) => void) | null,
+): void {
+  const methods = get === null ? 'POST, OPTIONS' : 'GET, POST, OPTIONS';
+  if (get !== null) app.get(path, get);
+  app.post(path, post);
+  app.options(path, preflight(allowed, methods));
+  app.any(path, notAllowed(methods));
 }
 
 /** Mounts the routes of the transports the config enables (and /emulation when one is). */
@@ -212,15 +230,11 @@ export function mountEmulation(app: TemplatedApp, gw: GatewayContext, emu: Emula
   };
 
   if (cfg.httpStream.enabled) {
-    app.post(HTTP_STREAM_PATH, streamHandler(EmulatedKind.httpStream, cfg.httpStream.maxRequestBodySize, false));
-    app.options(HTTP_STREAM_PATH, preflight(allowed, 'POST, OPTIONS'));
-    app.any(HTTP_STREAM_PATH, notAllowed('POST, OPTIONS'));
+    mountStreamEndpoint(app, HTTP_STREAM_PATH, allowed, streamHandler(EmulatedKind.httpStream, cfg.httpStream.maxRequestBodySize, false), null);
   }
   if (cfg.sse.enabled) {
-    app.get(SSE_PATH, streamHandler(EmulatedKind.sse, cfg.sse.maxRequestBodySize, true));
-    app.post(SSE_PATH, streamHandler(EmulatedKind.sse, cfg.sse.maxRequestBodySize, false));
-    app.options(SSE_PATH, preflight(allowed, 'GET, POST, OPTIONS'));
-    app.any(SSE_PATH, notAllowed('GET, POST, OPTIONS'));
+    const limit = cfg.sse.maxRequestBodySize;
+    mountStreamEndpoint(app, SSE_PATH, allowed, streamHandler(EmulatedKind.sse, limit, false), streamHandler(EmulatedKind.sse, limit, true));
   }
 
   app.post(EMULATION_PATH, (res, req) => {

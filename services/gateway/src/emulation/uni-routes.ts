@@ -15,7 +15,7 @@ import { originChecker } from '../origin.ts';
 import { ProxyState } from '../proxy/wire.ts';
 import { captureHeaders, hardBackpressureLimit, refuseUpgrade } from '../server.ts';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket } from '../uws.ts';
-import { Pending, notAllowed, plain, preflight, requestInfo, writeCors, writeStreamHeaders } from './routes.ts';
+import { Pending, mountStreamEndpoint, plain, requestInfo, writeCors, writeStreamHeaders } from './routes.ts';
 import { UniHttpSocket, UniKind, UniSession, UniWsSocket } from './uni.ts';
 import type { UniSocket, UniTopics, UniWsData } from './uni.ts';
 
@@ -138,15 +138,11 @@ export function mountUni(app: TemplatedApp, gw: GatewayContext, topics: UniTopic
   };
 
   if (cfg.uniHttpStream.enabled) {
-    app.post(UNI_HTTP_STREAM_PATH, handler(UniKind.httpStream, cfg.uniHttpStream.maxRequestBodySize, false));
-    app.options(UNI_HTTP_STREAM_PATH, preflight(allowed, 'POST, OPTIONS'));
-    app.any(UNI_HTTP_STREAM_PATH, notAllowed('POST, OPTIONS'));
+    mountStreamEndpoint(app, UNI_HTTP_STREAM_PATH, allowed, handler(UniKind.httpStream, cfg.uniHttpStream.maxRequestBodySize, false), null);
   }
   if (cfg.uniSse.enabled) {
-    app.get(UNI_SSE_PATH, handler(UniKind.sse, cfg.uniSse.maxRequestBodySize, true));
-    app.post(UNI_SSE_PATH, handler(UniKind.sse, cfg.uniSse.maxRequestBodySize, false));
-    app.options(UNI_SSE_PATH, preflight(allowed, 'GET, POST, OPTIONS'));
-    app.any(UNI_SSE_PATH, notAllowed('GET, POST, OPTIONS'));
+    const limit = cfg.uniSse.maxRequestBodySize;
+    mountStreamEndpoint(app, UNI_SSE_PATH, allowed, handler(UniKind.sse, limit, false), handler(UniKind.sse, limit, true));
   }
 }
 
